@@ -1,0 +1,63 @@
+"""ember: a complete deep-learning framework on NumPy, readable end to end.
+
+>>> import ember as em
+>>> w = em.tensor([2.0, -1.0], requires_grad=True)
+>>> loss = ((w * 3.0).sum() - 1.0) ** 2     # (3 w_0 + 3 w_1 - 1)^2
+>>> loss.backward()                          # d/dw_i = 2 (3 w_0 + 3 w_1 - 1) * 3
+>>> w.grad
+tensor([12., 12.])
+"""
+
+from ember import autograd, dtypes, random
+from ember.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ember.creation import (
+    arange,
+    as_tensor,
+    bernoulli,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from ember.dtypes import (
+    bool_,
+    double,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from ember.functions import *  # noqa: F403  (the tensor functions: em.sum, em.cat, ...)
+from ember.functions import __all__ as _function_names
+from ember.random import initial_seed, manual_seed, seed
+from ember.tensor import Tensor  # noqa: I001  (Tensor first: the modules below use it)
+
+bool = bool_  # noqa: A001  (as torch.bool)
+float = float32  # noqa: A001
+int = int32  # noqa: A001
+
+__version__ = "0.1.0"

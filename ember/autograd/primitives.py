@@ -1,0 +1,189 @@
+"""Primitives: array functions that know their vector-Jacobian products (one registry).
+
+A primitive is written once, on raw arrays, with its VJPs right below it::
+
+    @primitive
+    def mul(xp, x, y):
+        \"\"\"x * y (broadcasting).\"\"\"
+        return x * y
+
+    defvjp(mul,
+           lambda xp, g, ans, x, y: unbroadcast(g * y, x.shape),   # d(xy)/dx = y
+           lambda xp, g, ans, x, y: unbroadcast(g * x, y.shape))   # d(xy)/dy = x
+
+* the forward receives ``xp`` (the inputs' array module) and the input arrays;
+* each VJP receives ``xp``, the incoming gradient ``g``, the forward's output ``ans`` and
+  the same inputs, and returns the gradient for its input (``None`` when it has none);
+* keyword arguments are static parameters (axes, shapes), passed to forward and VJPs.
+
+Calling a primitive on tensors runs the forward on their arrays and, when any input
+requires grad (and recording is on), records a :class:`~ember.autograd.engine.Node`.
+Everything else in ember is composed from primitives and needs no backward code.
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+
+import numpy as np
+
+from ember import dtypes
+from ember.autograd.engine import Node, _mode
+from ember.backend import get_array_module
+from ember.tensor import Tensor
+
+_ndarray = np.ndarray
+
+
+class Primitive:
+    """An array function with a VJP per input; calling it on tensors records the graph.
+
+    Args:
+        forward: ``forward(xp, *arrays, **params) -> array``.
+        view: the output may share memory with the first input (reshape, slicing);
+            it then shares that input's version counter, so an in-place change to either
+            is seen by any node that saved the other.
+        promote: binary op whose result dtype follows PyTorch's promotion rules.
+        saves: what the VJPs read: ``"all"`` (inputs and output), ``"inputs"``, ``"ans"``
+            or ``"none"`` (only shapes). Saved tensors are checked for in-place changes.
+        differentiable: ``False`` for ops with no gradient (comparisons, argmax).
+    """
+
+    def __init__(self, forward, *, view=False, promote=False, saves="all",
+                 differentiable=True):
+        functools.update_wrapper(self, forward)
+        self.forward = forward
+        self.name = forward.__name__
+        self.view = view
+        self.promote = promote
+        self.saves_inputs = saves in ("all", "inputs")
+        self.saves_ans = saves in ("all", "ans")
+        self.differentiable = differentiable
+        self.vjps: tuple = ()
+        self.vjp_argnum = None
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+    def __get__(self, obj, objtype=None):
+        # as a Tensor method (`x.exp()`), bind the tensor as the first input
+        return self if obj is None else types.MethodType(self, obj)
+
+    def __call__(self, *inputs, **params):
+        arrays = []
+        grad_inputs = None
+        for i, x in enumerate(inputs):
+            if isinstance(x, Tensor):
+                arrays.append(x._data)
+                if x._requires_grad:
+                    if grad_inputs is None:
+                        grad_inputs = []
+                    grad_inputs.append((i, x))
+            else:
+                arrays.append(x)
+        first = arrays[0]
+        xp = np if type(first) is _ndarray else get_array_module(*arrays)
+        try:
+            ans = self.forward(xp, *arrays, **params)
+        except ValueError as error:
+            raise _name_error(self.name, error, arrays) from None
+        if self.promote:
+            ans = _promote(xp, arrays, ans)
+        out = Tensor.__new__(Tensor)
+        out._data = ans
+        out.grad = None
+        out._hooks = None
+        if self.view and isinstance(inputs[0], Tensor):
+            out._vc = inputs[0]._vc
+        else:
+            out._vc = [0]
+        if grad_inputs is not None and self.differentiable and _mode.enabled:
+            out._requires_grad = True
+            out._node = Node(self, grad_inputs, inputs, arrays, ans, params, xp, out._vc)
+        else:
+            out._requires_grad = False
+            out._node = None
+        return out
+
+    def vjp(self, argnum: int, node: Node, g):
+        """The gradient for input ``argnum`` of ``node``, given the output's gradient ``g``."""
+        if self.vjp_argnum is not None:
+            return self.vjp_argnum(argnum, node.xp, g, node.ans, *node.arrays, **node.params)
+        vjp = self.vjps[argnum] if argnum < len(self.vjps) else None
+        if vjp is None:
+            raise RuntimeError(f"{node.name}: the op is not differentiable in input {argnum}")
+        return vjp(node.xp, g, node.ans, *node.arrays, **node.params)
+
+
+def primitive(forward=None, **options):
+    """Decorator: make an array function a :class:`Primitive` (``@primitive(view=True)``)."""
+    if forward is None:
+        return lambda f: Primitive(f, **options)
+    return Primitive(forward, **options)
+
+
+def defvjp(op: Primitive, *vjps) -> None:
+    """Register one VJP per input, in input order (``None`` for a non-differentiable input)."""
+    op.vjps = vjps
+
+
+def defvjp_argnum(op: Primitive, vjp) -> None:
+    """Register one VJP for every input: ``vjp(argnum, xp, g, ans, *arrays, **params)``.
+
+    For ops with any number of inputs, such as ``cat`` and ``stack``.
+    """
+    op.vjp_argnum = vjp
+
+
+def unbroadcast(g, shape: tuple):
+    """Sum ``g`` down to ``shape``: the adjoint of broadcasting an array of ``shape``.
+
+    .. math:: \\bar{x}_j = \\sum_{i \\text{ broadcast from } j} \\bar{y}_i
+
+    >>> import numpy as np
+    >>> unbroadcast(np.ones((2, 3, 4)), (3, 1)).tolist()
+    [[8.0], [8.0], [8.0]]
+    """
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1
+    )
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def _promote(xp, arrays, ans):
+    """Cast ``ans`` to PyTorch's result dtype where NumPy's promotion differs.
+
+    Binary ops: :func:`ember.dtypes.result_type`. A float result from integer inputs
+    (``int / int``, ``exp(int)``) has the default float dtype, as in PyTorch.
+    """
+    a = arrays[0]
+    dtype = getattr(a, "dtype", None)
+    if len(arrays) == 1:
+        if dtype == ans.dtype:
+            return ans
+        target = dtype
+    else:
+        b = arrays[1]
+        if dtype is not None and dtype == getattr(b, "dtype", None) and dtype == ans.dtype:
+            return ans
+        target = dtypes.result_type(a, b)
+    if ans.dtype.kind == "f" and target.kind != "f":
+        target = dtypes.get_default_dtype()
+    if ans.dtype == target or ans.dtype.kind == "b":
+        return ans
+    return xp.asarray(ans, dtype=target)
+
+
+def _name_error(name: str, error: ValueError, arrays) -> ValueError:
+    """Re-raise an array library's ValueError with the op's name and the input shapes."""
+    message = str(error)
+    if message.startswith(name + ":"):
+        return error
+    shapes = ", ".join(str(tuple(a.shape)) for a in arrays if hasattr(a, "shape"))
+    return ValueError(f"{name}: {message} (input shapes {shapes})")

@@ -1,0 +1,107 @@
+"""Comparisons and logical ops: boolean results, no gradient (as in PyTorch)."""
+
+from __future__ import annotations
+
+from ember.autograd.primitives import primitive
+
+
+@primitive(differentiable=False)
+def eq(xp, x, y):
+    """x == y elementwise."""
+    return xp.equal(x, y)
+
+
+@primitive(differentiable=False)
+def ne(xp, x, y):
+    """x != y elementwise."""
+    return xp.not_equal(x, y)
+
+
+@primitive(differentiable=False)
+def lt(xp, x, y):
+    """x < y elementwise."""
+    return xp.less(x, y)
+
+
+@primitive(differentiable=False)
+def le(xp, x, y):
+    """x <= y elementwise."""
+    return xp.less_equal(x, y)
+
+
+@primitive(differentiable=False)
+def gt(xp, x, y):
+    """x > y elementwise."""
+    return xp.greater(x, y)
+
+
+@primitive(differentiable=False)
+def ge(xp, x, y):
+    """x >= y elementwise."""
+    return xp.greater_equal(x, y)
+
+
+@primitive(differentiable=False)
+def logical_and(xp, x, y):
+    """x and y elementwise (``&`` on boolean tensors)."""
+    return xp.logical_and(x, y) if x.dtype.kind == "b" else xp.bitwise_and(x, y)
+
+
+@primitive(differentiable=False)
+def logical_or(xp, x, y):
+    """x or y elementwise (``|`` on boolean tensors)."""
+    return xp.logical_or(x, y) if x.dtype.kind == "b" else xp.bitwise_or(x, y)
+
+
+@primitive(differentiable=False)
+def logical_xor(xp, x, y):
+    """x xor y elementwise (``^`` on boolean tensors)."""
+    return xp.logical_xor(x, y) if x.dtype.kind == "b" else xp.bitwise_xor(x, y)
+
+
+@primitive(differentiable=False)
+def logical_not(xp, x):
+    """not x elementwise (``~`` on boolean tensors)."""
+    return xp.logical_not(x) if x.dtype.kind == "b" else xp.invert(x)
+
+
+@primitive(differentiable=False)
+def isnan(xp, x):
+    """True where x is NaN."""
+    return xp.isnan(x)
+
+
+@primitive(differentiable=False)
+def isinf(xp, x):
+    """True where x is +inf or -inf."""
+    return xp.isinf(x)
+
+
+@primitive(differentiable=False)
+def isfinite(xp, x):
+    """True where x is neither NaN nor infinite."""
+    return xp.isfinite(x)
+
+
+@primitive(differentiable=False)
+def all(xp, x, axis=None, keepdims=False):
+    """True where every element (along axis) is nonzero."""
+    return xp.all(x, axis=axis, keepdims=keepdims)
+
+
+@primitive(differentiable=False)
+def any(xp, x, axis=None, keepdims=False):
+    """True where some element (along axis) is nonzero."""
+    return xp.any(x, axis=axis, keepdims=keepdims)
+
+
+@primitive(differentiable=False)
+def floor_divide(xp, x, y):
+    """floor(x / y) elementwise (``//``)."""
+    return xp.floor_divide(x, y)
+
+
+@primitive(differentiable=False)
+def remainder(xp, x, y):
+    """x - floor(x / y) * y elementwise (``%``), with the sign of y as in PyTorch."""
+    return xp.remainder(x, y)

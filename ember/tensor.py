@@ -1,0 +1,650 @@
+"""Tensor: an n-dimensional array that can record the ops applied to it, for backprop.
+
+A tensor wraps an array (``.numpy()``), a flag ``requires_grad``, and, once
+``backward()`` has run, its gradient ``.grad`` (a Tensor). Its operators and methods call
+the primitives in :mod:`ember.ops` through the PyTorch-named functions of
+:mod:`ember.functions`; nothing here computes a derivative.
+
+>>> import ember as em
+>>> x = em.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> y = (x * x).sum()          # y = sum x_i^2
+>>> y.backward()               # dy/dx_i = 2 x_i
+>>> x.grad
+tensor([2., 4., 6.])
+"""
+
+from __future__ import annotations
+
+import builtins
+import copy
+
+import numpy as np
+
+from ember import dtypes
+from ember.autograd import engine
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation.
+
+    Create tensors with :func:`ember.tensor` and the creation functions (``zeros``,
+    ``randn``, ...); ``Tensor(data)`` is the same as ``ember.tensor(data)``.
+
+    Attributes:
+        grad: the accumulated gradient (a Tensor), or None before any backward().
+        requires_grad: whether ops on this tensor are recorded for backward().
+        grad_fn: the node that produced this tensor (None for leaves).
+    """
+
+    __slots__ = ("_data", "grad", "_requires_grad", "_node", "_vc", "_hooks", "__weakref__")
+    __array_ufunc__ = None  # NumPy defers `array + tensor` to Tensor.__radd__
+    __hash__ = object.__hash__  # `==` is elementwise, so hash by identity, as PyTorch does
+
+    def __init__(self, data, dtype=None, requires_grad: bool = False) -> None:
+        from ember.creation import _as_array
+
+        self._data = _as_array(data, dtype, copy=True)
+        self.grad = None
+        self._node = None
+        self._vc = [0]
+        self._hooks = None
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _wrap(cls, data, requires_grad: bool = False) -> Tensor:
+        """A leaf tensor around ``data`` without copying or checking it (internal)."""
+        t = cls.__new__(cls)
+        t._data = data
+        t.grad = None
+        t._requires_grad = requires_grad
+        t._node = None
+        t._vc = [0]
+        t._hooks = None
+        return t
+
+    # ------------------------------------------------------------------ basic attributes
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        flag = bool(flag)
+        if self._node is not None and not flag:
+            raise RuntimeError(
+                "requires_grad: can only change the flag of leaf tensors; use detach() "
+                "to get a tensor that does not require grad"
+            )
+        if flag and self._data.dtype.kind != "f":
+            raise RuntimeError(
+                f"requires_grad: only floating-point tensors can require gradients, "
+                f"this one is {self._data.dtype}"
+            )
+        self._requires_grad = flag
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return self (on leaf tensors)."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def data(self) -> Tensor:
+        """The same values as a tensor outside the graph (shares memory and version)."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value) -> None:
+        value = value._data if isinstance(value, Tensor) else np.asarray(value)
+        self._data = value
+        self._vc[0] += 1
+
+    @property
+    def shape(self) -> tuple:
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._data.dtype
+
+    @property
+    def device(self) -> str:
+        return "cpu" if type(self._data) is np.ndarray else "gpu"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None
+
+    @property
+    def grad_fn(self):
+        return self._node
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    @property
+    def T(self) -> Tensor:
+        """All dimensions reversed (the transpose of a matrix)."""
+        return F.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two dimensions swapped (a batch of transposed matrices)."""
+        return F.transpose(self, -2, -1)
+
+    def size(self, dim: int | None = None):
+        """The shape, or the length of dimension ``dim`` (as ``torch.Tensor.size``)."""
+        if dim is None:
+            return self._data.shape
+        return self._data.shape[dim]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    # ------------------------------------------------------------------ conversion
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared memory), for tensors that do not require grad."""
+        if self._requires_grad:
+            raise RuntimeError(
+                "numpy(): this tensor requires grad; use tensor.detach().numpy()"
+            )
+        return self._data
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        data = self._data
+        if dtype is not None and data.dtype != dtype:
+            return data.astype(dtype)
+        return data.copy() if copy else data
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise ValueError(
+                f"item(): only one-element tensors can be converted to a Python scalar, "
+                f"this one has shape {self.shape}"
+            )
+        return self._data.item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __float__(self) -> float:
+        return builtins.float(self.item())
+
+    def __int__(self) -> int:
+        return builtins.int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return builtins.int(self.item())
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of a tensor with {self._data.size} values is ambiguous; "
+                "use .any() or .all()"
+            )
+        return builtins.bool(self._data)
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return format(str(self), spec)
+
+    def to(self, *args, **kwargs) -> Tensor:
+        """``to(dtype)``, ``to("cpu")`` or ``to(other_tensor)``: a converted tensor, or self."""
+        dtype = kwargs.pop("dtype", None)
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str):
+                if a != "cpu":
+                    raise ValueError(f"to(): unsupported device {a!r} (ember runs on the CPU)")
+            else:
+                dtype = a
+        kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("copy", None)
+        if kwargs:
+            raise TypeError(f"to(): unexpected arguments {sorted(kwargs)}")
+        return self if dtype is None else self.type(dtype)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def type(self, dtype=None):
+        """Without arguments, the dtype's name; with a dtype, a converted tensor (or self)."""
+        if dtype is None:
+            return str(self.dtype)
+        dtype = dtypes.as_dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        return F.astype(self, dtype)
+
+    astype = type
+
+    def float(self) -> Tensor:
+        return self.type(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.type(dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.type(dtypes.float16)
+
+    def long(self) -> Tensor:
+        return self.type(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.type(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.type(dtypes.bool_)
+
+    # ------------------------------------------------------------------ autograd
+
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Accumulate the gradient of this tensor into the ``.grad`` of every leaf.
+
+        Args:
+            gradient: dL/d(self), required unless self has one element (then 1).
+            retain_graph: keep the graph's saved values for another backward().
+        """
+        engine.backward(self, gradient, retain_graph)
+
+    def detach(self) -> Tensor:
+        """The same values, cut from the graph (shares memory and the version counter)."""
+        t = Tensor._wrap(self._data)
+        t._vc = self._vc
+        return t
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place, making it a leaf."""
+        self._node = None
+        self._requires_grad = False
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep the gradient of this non-leaf tensor in ``.grad`` after backward()."""
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad(): the tensor does not require grad")
+        if self._node is not None:
+            self._node.retained = self
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient. Returns a handle whose ``remove()`` unregisters it."""
+        if not self._requires_grad:
+            raise RuntimeError("register_hook(): the tensor does not require grad")
+        owner = self._node if self._node is not None else self
+        if owner is self:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            if owner.hooks is None:
+                owner.hooks = []
+            hooks = owner.hooks
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    def __deepcopy__(self, memo) -> Tensor:
+        if self._node is not None:
+            raise RuntimeError(
+                "deepcopy: only leaf tensors can be deep-copied; detach() it first"
+            )
+        new = type(self).__new__(type(self))
+        new._data = self._data.copy()
+        new.grad = copy.deepcopy(self.grad, memo)
+        new._requires_grad = self._requires_grad
+        new._node = None
+        new._vc = [0]
+        new._hooks = None
+        memo[id(self)] = new
+        return new
+
+    # ------------------------------------------------------------------ in place
+
+    def _check_inplace(self, name: str, *others) -> None:
+        if not engine._mode.enabled:
+            return
+        if self._requires_grad or builtins.any(
+            isinstance(o, Tensor) and o._requires_grad for o in others
+        ):
+            if self._node is None and self._requires_grad:
+                raise RuntimeError(
+                    f"{name}: a leaf tensor that requires grad cannot be changed in place "
+                    "while gradients are recorded; do it inside em.no_grad(), as optimisers do"
+                )
+            raise RuntimeError(
+                f"{name}: in-place ops are not recorded for backward(); use the "
+                f"out-of-place form (y = {name.rstrip('_')}(...)) instead"
+            )
+
+    def _write(self, name: str, write) -> Tensor:
+        """Apply ``write(array)`` to this tensor's array in place and bump its version."""
+        try:
+            write(self._data)
+        except ValueError as error:
+            if not self._data.flags.writeable:
+                raise RuntimeError(
+                    f"{name}: this tensor is a read-only view (from expand/broadcast_to); "
+                    "clone() it before changing it in place"
+                ) from None
+            raise ValueError(f"{name}: {error}") from None
+        except TypeError as error:  # NumPy's casting error, e.g. float into int64
+            raise TypeError(f"{name}: {error}") from None
+        self._vc[0] += 1
+        return self
+
+    def _inplace_binary(self, name, ufunc, other, alpha=1) -> Tensor:
+        self._check_inplace(name, other)
+        other = other._data if isinstance(other, Tensor) else other
+        if alpha != 1:
+            other = other * alpha
+        return self._write(name, lambda a: ufunc(a, other, out=a, casting="same_kind"))
+
+    def add_(self, other, *, alpha=1) -> Tensor:
+        """self += alpha * other, in place."""
+        return self._inplace_binary("add_", np.add, other, alpha)
+
+    def sub_(self, other, *, alpha=1) -> Tensor:
+        """self -= alpha * other, in place."""
+        return self._inplace_binary("sub_", np.subtract, other, alpha)
+
+    def mul_(self, other) -> Tensor:
+        """self *= other, in place."""
+        return self._inplace_binary("mul_", np.multiply, other)
+
+    def div_(self, other) -> Tensor:
+        """self /= other, in place."""
+        return self._inplace_binary("div_", np.true_divide, other)
+
+    def pow_(self, exponent) -> Tensor:
+        """self **= exponent, in place."""
+        return self._inplace_binary("pow_", np.power, exponent)
+
+    def zero_(self) -> Tensor:
+        """Fill with zeros, in place."""
+        return self.fill_(0)
+
+    def fill_(self, value) -> Tensor:
+        """Fill with ``value``, in place."""
+        self._check_inplace("fill_", value)
+        value = value._data if isinstance(value, Tensor) else value
+        return self._write("fill_", lambda a: a.__setitem__(Ellipsis, value))
+
+    def copy_(self, src) -> Tensor:
+        """Copy ``src`` (broadcast to this shape, cast to this dtype) into self, in place."""
+        self._check_inplace("copy_", src)
+        src = src._data if isinstance(src, Tensor) else np.asarray(src)
+        if np.broadcast_shapes(src.shape, self.shape) != self.shape:
+            raise ValueError(f"copy_: cannot copy a tensor of shape {tuple(src.shape)} "
+                             f"into one of shape {self.shape}")
+        return self._write("copy_", lambda a: np.copyto(a, src, casting="unsafe"))
+
+    def clamp_(self, min=None, max=None) -> Tensor:
+        """Clamp to [min, max], in place."""
+        self._check_inplace("clamp_")
+        return self._write("clamp_", lambda a: np.clip(a, min, max, out=a))
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        """Fill with samples of U(a, b) from the global generator, in place."""
+        from ember import random
+
+        self._check_inplace("uniform_")
+        values = random.generator().uniform(a, b, self.shape)
+        return self._write("uniform_", lambda x: np.copyto(x, values, casting="unsafe"))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        """Fill with samples of N(mean, std^2) from the global generator, in place."""
+        from ember import random
+
+        self._check_inplace("normal_")
+        values = random.generator().normal(mean, std, self.shape)
+        return self._write("normal_", lambda x: np.copyto(x, values, casting="unsafe"))
+
+    def __setitem__(self, key, value) -> None:
+        self._check_inplace("__setitem__", value)
+        key = F._index_key(key)
+        value = value._data if isinstance(value, Tensor) else value
+        self._write("__setitem__", lambda a: a.__setitem__(key, value))
+
+    # In-place operators. While gradients are recorded on this tensor they fall back to
+    # the out-of-place op (`loss += penalty` rebinds `loss` to a new node), so they can
+    # never corrupt a graph; otherwise they change the array in place, as in PyTorch.
+
+    def _augmented(self, name, out_of_place, other):
+        if engine._mode.enabled and (
+            self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)
+        ):
+            return out_of_place(self, other)
+        return getattr(self, name)(other)
+
+    def __iadd__(self, other):
+        return self._augmented("add_", Tensor.__add__, other)
+
+    def __isub__(self, other):
+        return self._augmented("sub_", Tensor.__sub__, other)
+
+    def __imul__(self, other):
+        return self._augmented("mul_", Tensor.__mul__, other)
+
+    def __itruediv__(self, other):
+        return self._augmented("div_", Tensor.__truediv__, other)
+
+    # ------------------------------------------------------------------ operators
+
+    def __add__(self, other):
+        return _ops.add(self, _operand(other))
+
+    def __radd__(self, other):
+        return _ops.add(_operand(other), self)
+
+    def __sub__(self, other):
+        return _ops.sub(self, _operand(other))
+
+    def __rsub__(self, other):
+        return _ops.sub(_operand(other), self)
+
+    def __mul__(self, other):
+        return _ops.mul(self, _operand(other))
+
+    def __rmul__(self, other):
+        return _ops.mul(_operand(other), self)
+
+    def __truediv__(self, other):
+        return _ops.div(self, _operand(other))
+
+    def __rtruediv__(self, other):
+        return _ops.div(_operand(other), self)
+
+    def __pow__(self, exponent):
+        return _ops.pow(self, _operand(exponent))
+
+    def __rpow__(self, base):
+        return _ops.pow(_operand(base), self)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, _operand(other))
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(_operand(other), self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return F.abs(self)
+
+    def __floordiv__(self, other):
+        return F.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return F.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return F.remainder(self, other)
+
+    def __eq__(self, other):
+        return F.eq(self, other)
+
+    def __ne__(self, other):
+        return F.ne(self, other)
+
+    def __lt__(self, other):
+        return F.lt(self, other)
+
+    def __le__(self, other):
+        return F.le(self, other)
+
+    def __gt__(self, other):
+        return F.gt(self, other)
+
+    def __ge__(self, other):
+        return F.ge(self, other)
+
+    def __and__(self, other):
+        return F.logical_and(self, other)
+
+    def __or__(self, other):
+        return F.logical_or(self, other)
+
+    def __xor__(self, other):
+        return F.logical_xor(self, other)
+
+    def __invert__(self):
+        return F.logical_not(self)
+
+    def __getitem__(self, key):
+        return F.getitem(self, key)
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    # ------------------------------------------------------------------ representation
+
+    def __repr__(self) -> str:
+        return _format(self)
+
+    __str__ = __repr__
+
+    # ------------------------------------------------------------------ new tensors
+
+    def new_zeros(self, *size, dtype=None, requires_grad=False) -> Tensor:
+        from ember import creation
+
+        return creation.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False) -> Tensor:
+        from ember import creation
+
+        return creation.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False) -> Tensor:
+        from ember import creation
+
+        return creation.full(size, fill_value, dtype=dtype or self.dtype,
+                             requires_grad=requires_grad)
+
+    def new_tensor(self, data, dtype=None, requires_grad=False) -> Tensor:
+        from ember import creation
+
+        return creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+class _HookHandle:
+    def __init__(self, hooks: list, hook) -> None:
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self) -> None:
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+
+def _operand(x):
+    """A second operand as the primitives take it: a Tensor, Python scalar or array."""
+    if isinstance(x, (Tensor, builtins.int, builtins.float, np.ndarray, np.generic)):
+        return x
+    if isinstance(x, (list, tuple)):
+        from ember.creation import _as_array
+
+        return _as_array(x, None)
+    raise TypeError(f"unsupported operand type {type(x).__name__} for a tensor op")
+
+
+def _format(t: Tensor) -> str:
+    data = t._data
+    prefix = "tensor("
+    if data.dtype.kind == "f":
+        finite = data[np.isfinite(data)]
+        integral = finite.size == 0 or builtins.bool(np.all(finite == np.round(finite)))
+        body = np.array2string(
+            data, separator=", ", prefix=prefix, threshold=1000, edgeitems=3,
+            precision=4, floatmode="maxprec" if integral else "fixed",
+            suppress_small=True,
+        )
+    else:
+        body = np.array2string(data, separator=", ", prefix=prefix, threshold=1000,
+                               edgeitems=3)
+    extras = []
+    if data.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
+        extras.append(f"dtype={data.dtype}")
+    if t._node is not None:
+        extras.append(f"grad_fn=<{t._node.name}>")
+    elif t._requires_grad:
+        extras.append("requires_grad=True")
+    return prefix + body + "".join(", " + e for e in extras) + ")"
+
+
+# Operators and methods call the functions module, which imports this one: bind late.
+from ember import functions as F  # noqa: E402
+from ember.ops import arithmetic as _ops  # noqa: E402
+
+# Methods that are the function of the same name with the tensor first: `x.exp()` is
+# `em.exp(x)`, `x.sum(dim=1)` is `em.sum(x, dim=1)` (PyTorch generates them the same way).
+_FUNCTION_METHODS = (
+    "add", "sub", "mul", "div", "true_divide", "pow", "neg", "matmul", "mm", "dot",
+    "exp", "log", "log1p", "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "square",
+    "floor", "ceil", "round", "clamp", "clip", "sigmoid", "tanh", "relu",
+    "maximum", "minimum", "masked_fill",
+    "sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin",
+    "logsumexp", "softmax", "log_softmax", "all", "any", "isnan", "isinf", "isfinite",
+    "eq", "ne", "lt", "le", "gt", "ge",
+    "reshape", "view", "flatten", "transpose", "t", "permute", "squeeze", "unsqueeze",
+    "expand", "broadcast_to", "split", "chunk", "flip", "gather", "clone",
+    "contiguous", "repeat", "view_as", "reshape_as", "expand_as", "unbind",
+)
+for _name in _FUNCTION_METHODS:
+    setattr(Tensor, _name, getattr(F, _name))
+del _name
