@@ -61,3 +61,5 @@ float = float32  # noqa: A001
 int = int32  # noqa: A001
 
 __version__ = "0.1.0"
+
+from ember import data, datasets, metrics, nn, optim  # noqa: E402

@@ -55,7 +55,7 @@ class Tensor:
     @classmethod
     def _wrap(cls, data, requires_grad: bool = False) -> Tensor:
         """A leaf tensor around ``data`` without copying or checking it (internal)."""
-        t = cls.__new__(cls)
+        t = object.__new__(cls)
         t._data = data
         t.grad = None
         t._requires_grad = requires_grad

@@ -1,0 +1,18 @@
+"""Neural-network building blocks: Module, layers, activations, losses, initialisers.
+
+>>> import ember as em
+>>> model = em.nn.Sequential(em.nn.Linear(4, 8), em.nn.ReLU(), em.nn.Linear(8, 3))
+>>> sum(p.numel() for p in model.parameters())
+67
+"""
+
+from ember.nn.module import Module, Parameter  # noqa: I001
+from ember.nn import functional, init, regularization, utils
+from ember.nn.container import (
+    Identity,
+    ModuleDict,
+    ModuleList,
+    ParameterList,
+    Sequential,
+)
+from ember.nn.layers import *  # noqa: F403
