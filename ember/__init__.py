@@ -54,6 +54,7 @@ from ember.dtypes import (
 from ember.functions import *  # noqa: F403  (the tensor functions: em.sum, em.cat, ...)
 from ember.functions import __all__ as _function_names
 from ember.random import initial_seed, manual_seed, seed
+from ember.serialization import load, save
 from ember.tensor import Tensor  # noqa: I001  (Tensor first: the modules below use it)
 
 bool = bool_  # noqa: A001  (as torch.bool)
@@ -62,4 +63,4 @@ int = int32  # noqa: A001
 
 __version__ = "0.1.0"
 
-from ember import data, datasets, metrics, nn, optim  # noqa: E402
+from ember import data, datasets, metrics, models, nn, optim, train  # noqa: E402

@@ -1,0 +1,100 @@
+"""The ``ember`` command: ``ember train``, ``ember evaluate``, ``ember predict``.
+
+Every failure prints one line, ``ember: error: ...``, and exits non-zero: no tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ember.cli import recipes
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ember", description="Train, evaluate and use neural networks with ember.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser(
+        "train", help="train a model and write a checkpoint, history, plots and a report",
+        description="Train a model with a progress bar; print the test accuracy, per-class "
+                    "precision/recall and the confusion matrix; write best/last checkpoints, "
+                    "history.csv, report.txt and plots to --out.")
+    train.add_argument("--model", choices=recipes.MODELS, default="mlp")
+    train.add_argument("--dataset", choices=recipes.DATASETS, default="digits")
+    train.add_argument("--data-dir", help="folder with the IDX .gz files (mnist, fashion-mnist)")
+    train.add_argument("--epochs", type=_positive_int, default=10)
+    train.add_argument("--batch-size", type=_positive_int, default=64)
+    train.add_argument("--optimizer", choices=recipes.OPTIMIZERS, default="adam")
+    train.add_argument("--lr", type=_positive_float, default=None,
+                       help="learning rate (default: a sensible one for the optimizer)")
+    train.add_argument("--weight-decay", type=float, default=0.0)
+    train.add_argument("--val-fraction", type=_fraction, default=0.1,
+                       help="share of the training set held out for validation (default 0.1)")
+    train.add_argument("--patience", type=int, default=0,
+                       help="stop early after this many epochs without improvement (0: off)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", help="output folder (default runs/MODEL-DATASET)")
+    train.add_argument("--resume", metavar="CHECKPOINT",
+                       help="continue from a last.safetensors written by an earlier run")
+    train.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    evaluate = commands.add_parser("evaluate", help="test accuracy and per-class report of a "
+                                                    "checkpoint")
+    evaluate.add_argument("checkpoint")
+    evaluate.add_argument("--dataset", choices=recipes.DATASETS,
+                          help="default: the dataset the checkpoint was trained on")
+    evaluate.add_argument("--data-dir")
+
+    predict = commands.add_parser("predict", help="classify image files with a checkpoint")
+    predict.add_argument("checkpoint")
+    predict.add_argument("images", nargs="+", metavar="IMAGE",
+                         help="PNG/JPEG files or .npy arrays, of the training images' size")
+    predict.add_argument("--json", action="store_true", help="print the results as JSON")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(argv)
+    args.argv = ["ember", *argv]
+    from ember.cli import commands
+
+    handler = {"train": commands.train, "evaluate": commands.evaluate,
+               "predict": commands.predict}[args.command]
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        print("ember: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # the command line never shows a traceback
+        message = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
+        message = " ".join(str(message).split())
+        print(f"ember: error: {message or type(error).__name__}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""What the command line trains on and with: datasets, models and optimisers by name."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ember import datasets, models, optim
+from ember.nn import functional as F
+from ember.tensor import Tensor
+
+DATASETS = ("digits", "mnist", "fashion-mnist")
+MODELS = ("mlp", "lenet5")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam",
+              "adamw", "adamax", "nadam")
+
+# the raw image size of each dataset: what `ember predict` accepts
+IMAGE_SIZE = {"digits": (8, 8), "mnist": (28, 28), "fashion-mnist": (28, 28)}
+
+
+@dataclass
+class Split:
+    images: np.ndarray  # (N, 1, H, W) float32 in [0, 1]
+    labels: np.ndarray  # (N,) int64
+    classes: list[str]
+
+
+def load_split(name: str, train: bool, data_dir: str | None) -> Split:
+    """A dataset split as arrays (images in [0, 1])."""
+    if name == "digits":
+        ds = datasets.digits(train=train)
+    elif name in ("mnist", "fashion-mnist"):
+        if data_dir is None:
+            raise ValueError(f"--dataset {name} needs --data-dir DIR, the folder holding the "
+                             "IDX .gz files (or pass --download with --data-dir)")
+        reader = datasets.mnist if name == "mnist" else datasets.fashion_mnist
+        ds = reader(data_dir, train=train)
+    else:
+        raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}")
+    images = _array(ds.data).astype(np.float32)
+    if images.ndim == 3:
+        images = images[:, None]
+    return Split(images, _array(ds.targets).astype(np.int64), [str(c) for c in ds.classes])
+
+
+def _array(x) -> np.ndarray:
+    return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
+
+
+def model_input_size(model: str, dataset: str) -> tuple[int, int]:
+    """LeNet-5 reads 28x28 images: smaller ones (the 8x8 digits) are scaled up."""
+    size = IMAGE_SIZE[dataset]
+    return (28, 28) if model == "lenet5" and size != (28, 28) else size
+
+
+def prepare(images: np.ndarray, size: tuple[int, int], mean: float, std: float) -> Tensor:
+    """Resize (bilinear) to the model's input size and standardise with the training
+    set's mean and standard deviation."""
+    x = Tensor._wrap(np.ascontiguousarray(images, dtype=np.float32))
+    if tuple(x.shape[-2:]) != tuple(size):
+        x = F.interpolate(x, size=tuple(size), mode="bilinear", align_corners=False)
+    return (x - mean) / std
+
+
+def build_model(name: str, image_size: tuple[int, int], num_classes: int):
+    if name == "mlp":
+        return models.mlp(math.prod(image_size), (256, 128), num_classes)
+    if name == "lenet5":
+        if tuple(image_size) != (28, 28):
+            raise ValueError(f"lenet5 needs 28x28 inputs, got {image_size}")
+        return models.lenet5(num_classes=num_classes)
+    raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
+
+
+def build_optimizer(name: str, parameters, lr: float, weight_decay: float = 0.0):
+    parameters = list(parameters)
+    table = {
+        "sgd": lambda: optim.SGD(parameters, lr=lr, weight_decay=weight_decay),
+        "momentum": lambda: optim.SGD(parameters, lr=lr, momentum=0.9,
+                                      weight_decay=weight_decay),
+        "nesterov": lambda: optim.SGD(parameters, lr=lr, momentum=0.9, nesterov=True,
+                                      weight_decay=weight_decay),
+        "adagrad": lambda: optim.Adagrad(parameters, lr=lr, weight_decay=weight_decay),
+        "adadelta": lambda: optim.Adadelta(parameters, lr=lr, weight_decay=weight_decay),
+        "rmsprop": lambda: optim.RMSprop(parameters, lr=lr, weight_decay=weight_decay),
+        "adam": lambda: optim.Adam(parameters, lr=lr, weight_decay=weight_decay),
+        "adamw": lambda: optim.AdamW(parameters, lr=lr, weight_decay=weight_decay or 1e-2),
+        "adamax": lambda: optim.Adamax(parameters, lr=lr, weight_decay=weight_decay),
+        "nadam": lambda: optim.NAdam(parameters, lr=lr, weight_decay=weight_decay),
+    }
+    if name not in table:
+        raise ValueError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
+    return table[name]()
+
+
+DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.01,
+              "adadelta": 1.0, "rmsprop": 1e-3, "adam": 1e-3, "adamw": 1e-3, "adamax": 2e-3,
+              "nadam": 2e-3}

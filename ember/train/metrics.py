@@ -1,0 +1,56 @@
+"""Metric names the fit loop understands, mapped to functions of (outputs, targets).
+
+``outputs`` are the model's outputs for a whole epoch (logits or probabilities (N, C) for
+classification, values for regression), ``targets`` the labels or values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+
+def _classification(name: str) -> Callable | None:
+    from ember import metrics
+
+    if name == "accuracy":
+        return metrics.accuracy
+    top = re.fullmatch(r"top(\d+)_accuracy", name)
+    if top:
+        k = int(top.group(1))
+        return lambda outputs, targets: metrics.top_k_accuracy(outputs, targets, k=k)
+    averaged = re.fullmatch(r"(macro|micro|weighted)_(f1|precision|recall)", name)
+    if averaged:
+        average, kind = averaged.groups()
+        fn = {"f1": metrics.f1_score, "precision": metrics.precision,
+              "recall": metrics.recall}[kind]
+        return lambda outputs, targets: fn(targets, outputs, average=average)
+    return None
+
+
+_REGRESSION = {
+    "mae": lambda outputs, targets: float(np.mean(np.abs(outputs.reshape(targets.shape)
+                                                         - targets))),
+    "mse": lambda outputs, targets: float(np.mean((outputs.reshape(targets.shape)
+                                                   - targets) ** 2)),
+}
+
+
+def resolve_metrics(metrics: Iterable) -> dict[str, Callable]:
+    """``["accuracy", my_fn]`` -> ``{"accuracy": fn, "my_fn": my_fn}``."""
+    resolved = {}
+    for metric in metrics:
+        if callable(metric):
+            resolved[getattr(metric, "__name__", "metric")] = metric
+            continue
+        fn = _REGRESSION.get(metric) or _classification(metric)
+        if fn is None:
+            raise ValueError(
+                f"unknown metric {metric!r}; use 'accuracy', 'topK_accuracy' (e.g. "
+                "'top5_accuracy'), 'macro_f1', 'micro_precision', 'weighted_recall', 'mae', "
+                "'mse', or a function f(outputs, targets)"
+            )
+        resolved[metric] = fn
+    return resolved
