@@ -249,11 +249,11 @@ def masked_fill(input, mask, value) -> Tensor:
 
 def nonzero(input, *, as_tuple: bool = False):
     """Indices of the nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-d ones."""
-    data = _t(input)._data
-    found = np.nonzero(data)
+    x = _t(input)
+    indices = compare.nonzero(x)  # (n, ndim)
     if as_tuple:
-        return tuple(Tensor._wrap(i.astype(np.int64)) for i in found)
-    return Tensor._wrap(np.stack(found, axis=1).astype(np.int64))
+        return tuple(indices[:, i] for i in range(x.ndim))
+    return indices
 
 
 # ---------------------------------------------------------------------------- reductions
@@ -416,14 +416,19 @@ isnan, isinf, isfinite = compare.isnan, compare.isinf, compare.isfinite
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     """Whether |input - other| <= atol + rtol |other| everywhere."""
-    return builtins.bool(np.allclose(_t(input)._data, _t(other)._data, rtol=rtol, atol=atol,
-                                     equal_nan=equal_nan))
+    return builtins.bool(compare.isclose(input, other, rtol=rtol, atol=atol,
+                                         equal_nan=equal_nan).all())
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
+    """Elementwise |input - other| <= atol + rtol |other|."""
+    return compare.isclose(input, other, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
 
 def equal(input, other) -> bool:
     """Whether both tensors have the same shape and elements (``torch.equal``)."""
-    a, b = _t(input)._data, _t(other)._data
-    return a.shape == b.shape and builtins.bool(np.array_equal(a, b))
+    a, b = _t(input), _t(other)
+    return a.shape == b.shape and builtins.bool(compare.eq(a, b).all())
 
 
 # ---------------------------------------------------------------------------- shapes
@@ -500,9 +505,10 @@ def t(input) -> Tensor:
     return x if x.ndim < 2 else transpose(x, 0, 1)
 
 
-def squeeze(input, dim=None) -> Tensor:
+def squeeze(input, dim=None, *, axis=None) -> Tensor:
     """Size-1 dimensions removed (only those in ``dim`` when given)."""
     x = _t(input)
+    dim = _axis(dim, axis)
     if dim is None:
         dims = range(x.ndim)
     else:
@@ -512,9 +518,12 @@ def squeeze(input, dim=None) -> Tensor:
     return reshape(x, target)
 
 
-def unsqueeze(input, dim: int) -> Tensor:
+def unsqueeze(input, dim: int | None = None, *, axis=None) -> Tensor:
     """A size-1 dimension inserted at position ``dim``."""
     x = _t(input)
+    dim = _axis(dim, axis)
+    if dim is None:
+        raise TypeError("unsqueeze(): missing the dimension to insert (dim=...)")
     d = _dim(dim, x.ndim, "unsqueeze", extra=1)
     return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
 
@@ -568,9 +577,12 @@ def repeat(input, *sizes) -> Tensor:
     return shape_ops.tile(x, reps=sizes)
 
 
-def flip(input, dims) -> Tensor:
+def flip(input, dims=None, *, axis=None) -> Tensor:
     """Elements reversed along ``dims``."""
     x = _t(input)
+    dims = _axis(dims, axis)
+    if dims is None:
+        raise TypeError("flip(): missing the dimensions to reverse (dims=...)")
     dims = (dims,) if isinstance(dims, (builtins.int, np.integer)) else tuple(dims)
     return shape_ops.flip(x, axis=tuple(_dim(d, x.ndim, "flip") for d in dims))
 
@@ -588,10 +600,11 @@ def gather(input, dim: int, index) -> Tensor:
     return shape_ops.gather(x, index._data, axis=_dim(dim, x.ndim, "gather"))
 
 
-def split(tensor, split_size_or_sections, dim: int = 0) -> tuple:
+def split(tensor, split_size_or_sections, dim: int = 0, *, axis=None) -> tuple:
     """Pieces along ``dim``: of size ``split_size`` each (the last may be smaller), or of
-    the listed sizes."""
+    the listed sizes (PyTorch's meaning, not NumPy's number of sections)."""
     x = _t(tensor)
+    dim = dim if axis is None else axis
     d = _dim(dim, x.ndim, "split")
     n = x.shape[d]
     if isinstance(split_size_or_sections, (builtins.int, np.integer)):
@@ -612,16 +625,18 @@ def split(tensor, split_size_or_sections, dim: int = 0) -> tuple:
     return tuple(pieces)
 
 
-def chunk(input, chunks: int, dim: int = 0) -> tuple:
+def chunk(input, chunks: int, dim: int = 0, *, axis=None) -> tuple:
     """``chunks`` pieces along ``dim`` of size ceil(n / chunks) (the last may be smaller)."""
     x = _t(input)
+    dim = dim if axis is None else axis
     n = x.shape[_dim(dim, x.ndim, "chunk")]
     return split(x, builtins.max(1, -(-n // chunks)), dim)
 
 
-def unbind(input, dim: int = 0) -> tuple:
+def unbind(input, dim: int = 0, *, axis=None) -> tuple:
     """The slices along ``dim``, with that dimension removed."""
     x = _t(input)
+    dim = dim if axis is None else axis
     d = _dim(dim, x.ndim, "unbind")
     return tuple(shape_ops.getitem_basic(x, key=(slice(None),) * d + (i,))
                  for i in range(x.shape[d]))

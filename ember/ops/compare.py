@@ -105,3 +105,16 @@ def floor_divide(xp, x, y):
 def remainder(xp, x, y):
     """x - floor(x / y) * y elementwise (``%``), with the sign of y as in PyTorch."""
     return xp.remainder(x, y)
+
+
+@primitive(differentiable=False)
+def isclose(xp, x, y, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|x - y| <= atol + rtol |y| elementwise."""
+    return xp.isclose(x, y, rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+
+@primitive(differentiable=False)
+def nonzero(xp, x):
+    """The indices of the nonzero elements, one row per element: (n, ndim) int64."""
+    return xp.stack(xp.nonzero(x), axis=1).astype(xp.int64) if x.ndim else \
+        xp.zeros((int(x != 0), 0), dtype=xp.int64)
