@@ -120,8 +120,8 @@ def load(path: str | os.PathLike):
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     with open(path, "rb") as handle:
-        head = handle.read(8)
-    if head[:2] == b"PK" or head[:1] == b"\x80":
+        head = handle.read(9)
+    if _looks_like_pickle(head):
         raise CheckpointError(f"{path}: this is a pickle or a PyTorch .pt archive, not a "
                               f"safetensors checkpoint; {_PICKLE_HINT}")
     try:
@@ -139,6 +139,16 @@ def load(path: str | os.PathLike):
     except (KeyError, ValueError, TypeError) as error:
         raise CheckpointError(f"{path}: the checkpoint's structure is damaged ({error})"
                               ) from None
+
+
+def _looks_like_pickle(head: bytes) -> bool:
+    """A safetensors file starts with its header's length (8 bytes) and then ``{``; a
+    pickle starts with PROTO (0x80, then the protocol number) and a ``.pt`` archive is a
+    zip file. Only files that are not safetensors-shaped are judged by their magic."""
+    if len(head) == 9 and head[8:9] == b"{":
+        return False
+    return head[:4] == b"PK\x03\x04" or (head[:1] == b"\x80" and head[1:2] in
+                                          (b"\x02", b"\x03", b"\x04", b"\x05"))
 
 
 def _decode(obj, arrays: dict):
