@@ -11,8 +11,15 @@ import sys
 from ember.cli import recipes
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors on one line (no usage block)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ember", description="Train, evaluate and use neural networks with ember.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -36,7 +36,8 @@ def train(args) -> int:
                                         args.weight_decay)
     out = Path(args.out or f"runs/{args.model}-{args.dataset}")
     out.mkdir(parents=True, exist_ok=True)
-    monitor = "val_accuracy" if val_loader is not None else "accuracy"
+    # "best" by validation loss: accuracy on a small validation set saturates early
+    monitor = "val_loss" if val_loader is not None else "loss"
     callbacks = [ModelCheckpoint(out, monitor=monitor),
                  CSVLogger(out / "history.csv", append=bool(args.resume))]
     if args.patience:
