@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from ember import dtypes
-from ember.ops import arithmetic, compare, elementwise, reduction
+from ember.ops import arithmetic, compare, elementwise, reduction, special
 from ember.ops import shape as shape_ops
 from ember.tensor import Tensor
 
@@ -198,6 +198,8 @@ tanh = elementwise.tanh
 relu = elementwise.relu
 maximum = elementwise.maximum
 minimum = elementwise.minimum
+erf = special.erf
+erfc = special.erfc
 
 
 def round(input, decimals: int = 0) -> Tensor:

@@ -636,7 +636,7 @@ from ember.ops import arithmetic as _ops  # noqa: E402
 _FUNCTION_METHODS = (
     "add", "sub", "mul", "div", "true_divide", "pow", "neg", "matmul", "mm", "dot",
     "exp", "log", "log1p", "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "square",
-    "floor", "ceil", "round", "clamp", "clip", "sigmoid", "tanh", "relu",
+    "floor", "ceil", "round", "clamp", "clip", "sigmoid", "tanh", "relu", "erf", "erfc",
     "maximum", "minimum", "masked_fill",
     "sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin",
     "logsumexp", "softmax", "log_softmax", "all", "any", "isnan", "isinf", "isfinite",

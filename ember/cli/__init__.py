@@ -31,11 +31,18 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--model", choices=recipes.MODELS, default="mlp")
     train.add_argument("--dataset", choices=recipes.DATASETS, default="digits")
     train.add_argument("--data-dir", help="folder with the IDX .gz files (mnist, fashion-mnist)")
-    train.add_argument("--epochs", type=_positive_int, default=10)
-    train.add_argument("--batch-size", type=_positive_int, default=64)
+    train.add_argument("--epochs", type=_positive_int, default=None,
+                       help="default: 30 on digits, 12 on (fashion-)mnist")
+    train.add_argument("--batch-size", type=_positive_int, default=None,
+                       help="default: 32 on digits, 128 on (fashion-)mnist")
     train.add_argument("--optimizer", choices=recipes.OPTIMIZERS, default="adam")
     train.add_argument("--lr", type=_positive_float, default=None,
                        help="learning rate (default: a sensible one for the optimizer)")
+    train.add_argument("--scheduler", choices=recipes.SCHEDULERS, default="cosine",
+                       help="learning-rate schedule over the epochs (default cosine)")
+    train.add_argument("--augment", type=int, default=None, metavar="PIXELS",
+                       help="random shifts of up to PIXELS pixels while training "
+                            "(default: 2 for lenet5, 0 for mlp)")
     train.add_argument("--weight-decay", type=float, default=0.0)
     train.add_argument("--val-fraction", type=_fraction, default=0.1,
                        help="share of the training set held out for validation (default 0.1)")

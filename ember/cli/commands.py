@@ -11,6 +11,7 @@ import numpy as np
 from ember import data, metrics, nn, random
 from ember.autograd.engine import no_grad
 from ember.cli import recipes
+from ember.data import transforms
 from ember.serialization import load
 from ember.tensor import Tensor
 from ember.train import CSVLogger, EarlyStopping, ModelCheckpoint, Trainer
@@ -19,21 +20,34 @@ from ember.train import CSVLogger, EarlyStopping, ModelCheckpoint, Trainer
 def train(args) -> int:
     random.manual_seed(args.seed)
     started = time.perf_counter()
+    defaults = recipes.defaults(args.model, args.dataset)
+    epochs = args.epochs or defaults["epochs"]
+    batch_size = args.batch_size or defaults["batch_size"]
+    augment = args.augment if args.augment is not None else defaults["augment"]
     train_split = recipes.load_split(args.dataset, True, args.data_dir)
     test_split = recipes.load_split(args.dataset, False, args.data_dir)
     size = recipes.model_input_size(args.model, args.dataset)
     mean, std = float(train_split.images.mean()), float(train_split.images.std())
-    x = recipes.prepare(train_split.images, size, mean, std)
-    full = data.TensorDataset(x, Tensor._wrap(train_split.labels))
-    n_val = int(round(args.val_fraction * len(full)))
-    train_set, val_set = data.random_split(full, [len(full) - n_val, n_val])
-    train_loader = data.DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
-    val_loader = data.DataLoader(val_set, batch_size=512) if n_val else None
+    x = recipes.prepare(train_split.images, size, mean, std).numpy()
+    order = random.generator().permutation(len(x))
+    n_val = int(round(args.val_fraction * len(x)))
+    train_index, val_index = order[n_val:], order[:n_val]
+    # augmentation (random shifts) only on the training part, never on validation
+    shift = transforms.RandomCrop(size, padding=augment, fill=-mean / std) if augment else None
+    train_set = data.ArrayDataset(x[train_index], train_split.labels[train_index],
+                                  transform=shift)
+    train_loader = data.DataLoader(train_set, batch_size=batch_size, shuffle=True)
+    val_loader = None
+    if n_val:
+        val_set = data.TensorDataset(Tensor._wrap(x[val_index]),
+                                     Tensor._wrap(train_split.labels[val_index]))
+        val_loader = data.DataLoader(val_set, batch_size=512)
 
     model = recipes.build_model(args.model, size, len(train_split.classes))
     lr = args.lr if args.lr is not None else recipes.DEFAULT_LR[args.optimizer]
     optimizer = recipes.build_optimizer(args.optimizer, model.parameters(), lr,
                                         args.weight_decay)
+    scheduler = recipes.build_scheduler(args.scheduler, optimizer, epochs)
     out = Path(args.out or f"runs/{args.model}-{args.dataset}")
     out.mkdir(parents=True, exist_ok=True)
     # "best" by validation loss: accuracy on a small validation set saturates early
@@ -44,12 +58,16 @@ def train(args) -> int:
         callbacks.append(EarlyStopping(monitor=monitor, patience=args.patience))
     meta = {"model": args.model, "dataset": args.dataset, "input_size": list(size),
             "normalize": [mean, std], "classes": train_split.classes,
-            "command": " ".join(args.argv)}
+            "command": " ".join(args.argv),
+            "recipe": {"epochs": epochs, "batch_size": batch_size, "optimizer": args.optimizer,
+                       "lr": lr, "scheduler": args.scheduler, "augment_shift": augment,
+                       "weight_decay": args.weight_decay, "seed": args.seed}}
     trainer = Trainer(model, nn.CrossEntropyLoss(), optimizer, metrics=["accuracy"],
-                      callbacks=callbacks, progress=not args.no_progress, meta=meta)
+                      scheduler=scheduler, callbacks=callbacks,
+                      progress=not args.no_progress, meta=meta)
     if args.resume:
         trainer.load_checkpoint(args.resume)
-    history = trainer.fit(train_loader, val_loader, epochs=args.epochs)
+    history = trainer.fit(train_loader, val_loader, epochs=epochs)
     if trainer.stopped_reason:
         raise RuntimeError(trainer.stopped_reason)
 
