@@ -63,4 +63,5 @@ int = int32  # noqa: A001
 
 __version__ = "0.1.0"
 
-from ember import data, datasets, metrics, models, nn, optim, train  # noqa: E402
+from ember import data, datasets, explain, metrics, models, nn, optim, train  # noqa: E402
+from ember.summary import summary  # noqa: E402

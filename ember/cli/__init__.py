@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ember.cli import explain as explain_cli
 from ember.cli import recipes
 
 
@@ -66,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("images", nargs="+", metavar="IMAGE",
                          help="PNG/JPEG files or .npy arrays, of the training images' size")
     predict.add_argument("--json", action="store_true", help="print the results as JSON")
+    explain_cli.register(commands)
     return parser
 
 
@@ -96,8 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = ["ember", *argv]
     from ember.cli import commands
 
-    handler = {"train": commands.train, "evaluate": commands.evaluate,
-               "predict": commands.predict}[args.command]
+    handler = getattr(args, "handler", None) or {
+        "train": commands.train, "evaluate": commands.evaluate,
+        "predict": commands.predict}[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:

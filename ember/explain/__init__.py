@@ -1,0 +1,28 @@
+"""Worked calculations a learner can check: each prints the formula, the numbers
+substituted and the result, and carries the numbers as attributes.
+
+>>> import ember as em
+>>> e = em.explain.conv_output_size(W=32, F=5, P=2, S=1)
+>>> e.result
+32
+>>> sorted(em.explain.topics())
+['conv', 'conv-output', 'lstm-step', 'params', 'pool', 'receptive-field']
+
+The same calculations run on the command line: ``ember explain conv-output --width 32
+--kernel 5 --padding 2 --stride 1`` (``ember explain --help`` lists them).
+
+To add one, write a function that returns an :class:`Explanation` in the file of its
+family (or a new file, imported below) and decorate it with
+:func:`~ember.explain.registry.register`, naming its command and options; the command
+line picks it up.
+"""
+
+from ember.explain.registry import Explanation, register, topics  # noqa: I001
+from ember.explain.conv_arithmetic import conv_output_size, receptive_field
+from ember.explain.counting import layer_params
+from ember.explain.convolution import convolution
+from ember.explain.pooling import pooling
+from ember.explain.lstm import lstm_step
+
+__all__ = ["Explanation", "register", "topics", "conv_output_size", "receptive_field",
+           "layer_params", "convolution", "pooling", "lstm_step"]
