@@ -77,14 +77,35 @@ def _fill(tensor: Tensor, values) -> Tensor:
     return tensor
 
 
+def _draw(tensor: Tensor, draw, scale: float, shift: float) -> Tensor:
+    """Fill ``tensor`` with ``draw(shape, dtype, out) * scale + shift``.
+
+    Float32 and float64 tensors are drawn straight into their own memory (one pass: a
+    100M-weight layer initialises several times faster than drawing, then copying);
+    other tensors get float64 samples, cast.
+    """
+    data = tensor._data
+    if data.dtype in (np.float32, np.float64) and data.flags.c_contiguous:
+        draw(data.shape, data.dtype, data)  # initialisers run as under no_grad()
+        data *= scale
+        data += shift
+        tensor._vc[0] += 1
+        return tensor
+    values = draw(tensor.shape, np.float64, None) * scale + shift
+    return _fill(tensor, values)
+
+
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     """Fill with U(a, b)."""
-    return _fill(tensor, random.generator().uniform(a, b, tensor.shape))
+    rng = random.generator()
+    return _draw(tensor, lambda shape, dtype, out: rng.random(shape, dtype, out), b - a, a)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     """Fill with N(mean, std^2)."""
-    return _fill(tensor, random.generator().normal(mean, std, tensor.shape))
+    rng = random.generator()
+    return _draw(tensor, lambda shape, dtype, out: rng.standard_normal(shape, dtype, out),
+                 std, mean)
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
