@@ -10,6 +10,13 @@ then an evaluation pass over ``val_data`` with the model in eval mode and no gra
 Every epoch's loss, metrics and learning rate go into ``trainer.history``; callbacks
 (early stopping, checkpoints, CSV logs) run after each epoch.
 
+Truncated backpropagation through time (``tbptt_steps=k``, for recurrent models on long
+sequences): each batch is cut along its time dimension into chunks of k steps, and steps
+1-3 run once per chunk. The model's forward takes and returns a recurrent state,
+``output, state = model(x_chunk, state)`` (``state=None`` for the first chunk); the state
+is carried to the next chunk *detached*, so the forward pass still sees the whole
+sequence while gradients flow back at most k steps, and memory is that of k steps.
+
 Guards and repeatability:
 
 * a NaN or infinite loss stops training with a message naming the epoch and step, and
@@ -60,6 +67,12 @@ class Trainer:
             the model's weights (biases excluded); both together give the elastic net.
         clip_grad_norm: rescale gradients whose global L2 norm exceeds this.
         clip_grad_value: clamp every gradient element to [-value, value].
+        tbptt_steps: truncated backpropagation through time: update after every chunk of
+            this many time steps of each batch, carrying the model's recurrent state
+            across chunks detached (see the module docs). Targets are cut along the same
+            dimension (one target per step); evaluation and prediction run whole
+            sequences, taking the output from ``model(x)``'s ``(output, state)``.
+        tbptt_dim: the time dimension of inputs and targets (default 1: batch first).
         progress: show a progress bar per epoch (tqdm, if installed).
         nan_guard: keep a copy of the weights before every update so that a NaN/Inf loss
             can restore them (costs one copy of the parameters per step).
@@ -82,12 +95,15 @@ class Trainer:
                  scheduler=None, scheduler_interval: str = "epoch",
                  scheduler_monitor: str = "val_loss", callbacks: Iterable[Callback] = (),
                  l1: float = 0.0, l2: float = 0.0, clip_grad_norm: float | None = None,
-                 clip_grad_value: float | None = None, progress: bool = True,
-                 nan_guard: bool = True, meta: dict | None = None, log: Callable | None = None
-                 ) -> None:
+                 clip_grad_value: float | None = None, tbptt_steps: int | None = None,
+                 tbptt_dim: int = 1, progress: bool = True, nan_guard: bool = True,
+                 meta: dict | None = None, log: Callable | None = None) -> None:
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(f"scheduler_interval must be 'epoch' or 'step', got "
                              f"{scheduler_interval!r}")
+        if tbptt_steps is not None and (not isinstance(tbptt_steps, int) or tbptt_steps < 1):
+            raise ValueError(f"tbptt_steps must be a positive int or None, got {tbptt_steps!r}")
+        self.tbptt_steps, self.tbptt_dim = tbptt_steps, tbptt_dim
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.metrics = resolve_metrics(metrics)
         self.scheduler, self.scheduler_interval = scheduler, scheduler_interval
@@ -144,28 +160,34 @@ class Trainer:
         outputs, targets = [], []
         snapshot = _Snapshot(self.model) if self.nan_guard else None
         for step, (x, y) in enumerate(bar, 1):
-            output = self.model(x)
-            loss = self.loss_fn(output, y)
-            value = loss.item()
-            if not math.isfinite(value):
-                self._diverged(value, step, snapshot)
-                return None
-            objective = loss + self._penalty() if (self.l1 or self.l2) else loss
-            self.optimizer.zero_grad()
-            objective.backward()
-            self._clip()
-            if snapshot is not None:
-                snapshot.take()
-            self.optimizer.step()
-            self.global_step += 1
-            if self.scheduler is not None and self.scheduler_interval == "step":
-                self.scheduler.step()
-            n = len(y)
-            total_loss += value * n
-            count += n
-            if self.metrics:
-                outputs.append(output.detach().numpy())
-                targets.append(_array(y))
+            state = None
+            for x_part, y_part in self._chunks(x, y):
+                if self.tbptt_steps:
+                    output, state = self.model(x_part, state)
+                    state = _detached(state)
+                else:
+                    output = self.model(x_part)
+                loss = self.loss_fn(output, y_part)
+                value = loss.item()
+                if not math.isfinite(value):
+                    self._diverged(value, step, snapshot)
+                    return None
+                objective = loss + self._penalty() if (self.l1 or self.l2) else loss
+                self.optimizer.zero_grad()
+                objective.backward()
+                self._clip()
+                if snapshot is not None:
+                    snapshot.take()
+                self.optimizer.step()
+                self.global_step += 1
+                if self.scheduler is not None and self.scheduler_interval == "step":
+                    self.scheduler.step()
+                n = len(y_part)
+                total_loss += value * n
+                count += n
+                if self.metrics:
+                    outputs.append(output.detach().numpy())
+                    targets.append(_array(y_part))
             if bar is not data and (step % 10 == 0 or step == len(data)):
                 bar.set_postfix(loss=f"{total_loss / count:.4f}", refresh=False)
         if count == 0:
@@ -185,7 +207,7 @@ class Trainer:
         outputs, targets = [], []
         with no_grad():
             for x, y in data:
-                output = self.model(x)
+                output = self._forward(x)
                 n = len(y)
                 total_loss += self.loss_fn(output, y).item() * n
                 count += n
@@ -205,11 +227,28 @@ class Trainer:
         with no_grad():
             for batch in data:
                 x = batch[0] if isinstance(batch, (tuple, list)) else batch
-                outputs.append(self.model(x).numpy())
+                outputs.append(self._forward(x).numpy())
         self.model.train(was_training)
         return np.concatenate(outputs)
 
     # ------------------------------------------------------------------ pieces
+
+    def _forward(self, x) -> Tensor:
+        """The model's output on a whole batch (a recurrent model's state is dropped)."""
+        output = self.model(x)
+        return output[0] if self.tbptt_steps else output
+
+    def _chunks(self, x, y) -> list:
+        """``[(x, y)]``, or with ``tbptt_steps`` the batch cut into chunks along time."""
+        if not self.tbptt_steps:
+            return [(x, y)]
+        dim = self.tbptt_dim
+        if not isinstance(y, Tensor) or y.ndim <= dim or y.shape[dim] != x.shape[dim]:
+            raise ValueError(
+                f"tbptt_steps: targets must have the inputs' time dimension {dim} (one target "
+                f"per step); got inputs {tuple(x.shape)} and targets {tuple(np.shape(y))}")
+        return list(zip(x.split(self.tbptt_steps, dim), y.split(self.tbptt_steps, dim),
+                        strict=True))
 
     def _penalty(self) -> Tensor:
         from ember.nn import regularization
@@ -244,6 +283,10 @@ class Trainer:
     def _metrics(self, outputs: list, targets: list) -> dict[str, float]:
         if not self.metrics or not outputs:
             return {}
+        if self.tbptt_steps:  # per-step outputs (N, k, C) and targets (N, k): one row per step
+            outputs = [o.reshape(-1, o.shape[-1]) for o in outputs]
+            targets = [t.reshape(len(o), -1).squeeze(-1) for t, o in zip(targets, outputs,
+                                                                          strict=True)]
         out, target = np.concatenate(outputs), np.concatenate(targets)
         return {name: float(fn(out, target)) for name, fn in self.metrics.items()}
 
@@ -327,6 +370,15 @@ class _Snapshot:
             for p, copy in zip(self.parameters, self.copies, strict=True):
                 p.copy_(copy)
         return True
+
+
+def _detached(state):
+    """A recurrent state (a tensor, or nested tuples of them) cut from the graph."""
+    if isinstance(state, Tensor):
+        return state.detach()
+    if isinstance(state, (tuple, list)):
+        return type(state)(_detached(s) for s in state)
+    return state
 
 
 def _array(y) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Training utilities: gradient clipping, parameters as one vector.
+"""Training utilities: gradient clipping, parameters as one vector, and (in ``rnn``)
+padded/packed variable-length sequences.
 
 >>> import ember as em
 >>> model = em.nn.Linear(4, 2)
@@ -6,7 +7,7 @@
 (10,)
 """
 
-from ember.nn.utils import clip_grad, convert_parameters
+from ember.nn.utils import clip_grad, convert_parameters, rnn
 from ember.nn.utils.clip_grad import (
     clip_grad_norm_,
     clip_grad_value_,
