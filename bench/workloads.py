@@ -68,6 +68,33 @@ def _vgg_ember(em):
     return em.nn.Sequential(*_vgg_layers(em.nn))
 
 
+class _LSTMHead:
+    """LSTM(28 -> 128) over 28 time steps (an image's rows), then a Linear on the last
+    output: the classic row-by-row MNIST classifier."""
+
+    @staticmethod
+    def build(nn, base):
+        class LSTMClassifier(base):
+            def __init__(self):
+                super().__init__()
+                self.lstm = nn.LSTM(28, 128, batch_first=True)
+                self.head = nn.Linear(128, 10)
+
+            def forward(self, x):
+                output, _ = self.lstm(x)
+                return self.head(output[:, -1])
+
+        return LSTMClassifier()
+
+
+def _lstm_torch(torch):
+    return _LSTMHead.build(torch.nn, torch.nn.Module)
+
+
+def _lstm_ember(em):
+    return _LSTMHead.build(em.nn, em.nn.Module)
+
+
 WORKLOADS = {
     w.name: w for w in [
         Workload("mlp", "MLP 784-256-128-10, batch 128", 128, (1, 28, 28), _mlp_torch,
@@ -80,6 +107,8 @@ WORKLOADS = {
                  "batch 128", 128, (3, 32, 32), _vgg_torch, _vgg_ember),
         Workload("lenet5-infer", "LeNet-5 inference, batch 256", 256, (1, 28, 28),
                  _lenet_torch, _lenet_ember, train=False),
+        Workload("lstm", "LSTM input 28, hidden 128, 28 steps, batch 64, Linear head", 64,
+                 (28, 28), _lstm_torch, _lstm_ember),
     ]
 }
 
@@ -92,7 +121,7 @@ def data(workload: Workload):
 
 
 def forward_flops(model, em, x) -> float:
-    """Multiply-adds x 2 of the Conv2d and Linear layers in one forward pass of ember's
+    """Multiply-adds x 2 of the Conv2d, Linear and LSTM layers in one forward pass of ember's
     model (training is counted as 3x: forward, and the two backward products)."""
     total = [0.0]
 
@@ -102,6 +131,9 @@ def forward_flops(model, em, x) -> float:
         elif type(module).__name__ == "Conv2d":
             k = np.prod(module.kernel_size) * module.in_channels / module.groups
             total[0] += 2.0 * output.numel() * k
+        elif type(module).__name__ == "LSTM":  # 4 gates: x W_ih^T and h W_hh^T per step
+            sequence = output[0]
+            total[0] += 2.0 * sequence.numel() * 4 * (module.input_size + module.hidden_size)
 
     handles = [m.register_forward_hook(count) for m in model.modules()]
     with em.no_grad():
