@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ember.cli import experiment as experiment_cli
 from ember.cli import explain as explain_cli
 from ember.cli import recipes
 
@@ -68,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
                          help="PNG/JPEG files or .npy arrays, of the training images' size")
     predict.add_argument("--json", action="store_true", help="print the results as JSON")
     explain_cli.register(commands)
+    experiment_cli.register(commands)
     return parser
 
 
