@@ -3,7 +3,9 @@
 Each (workload, framework) runs in its own process with the same thread count (set
 through OMP/OpenBLAS/MKL environment variables and torch.set_num_threads), the same
 initial weights and the same data. A training step is forward + cross-entropy +
-backward + SGD-momentum step; times are the median of >= 30 steps after warm-up.
+backward + SGD-momentum step; times are the median of >= 30 steps after warm-up, in
+``--rounds`` pairs of processes (ember and PyTorch back to back), the ratio being the
+median of the rounds' paired ratios.
 """
 
 from __future__ import annotations
@@ -31,16 +33,36 @@ def _worker(args: list[str], threads: int) -> dict:
     return json.loads(lines[-1]) if lines else {}
 
 
-def run_workload(name: str, threads: int, warmup: int, steps: int) -> dict:
+def run_workload(name: str, threads: int, warmup: int, steps: int, rounds: int = 1) -> dict:
+    """Time the workload in ``rounds`` pairs of processes, ember and PyTorch back to back
+    (alternating which goes first), so that a slow spell of a shared machine falls on
+    both; each round gives one paired ratio of medians."""
     workload = WORKLOADS[name]
+    per_round = []
     with tempfile.TemporaryDirectory() as folder:
         weights = os.path.join(folder, "weights.npz")
         _worker([name, "init", "--weights", weights], threads)
         common = ["--threads", str(threads), "--warmup", str(warmup), "--steps", str(steps),
                   "--weights", weights]
-        ours = _worker([name, "ember", *common], threads)
-        theirs = _worker([name, "torch", *common], threads)
-    return {"workload": workload, "ember": ours, "torch": theirs}
+        for r in range(rounds):
+            order = ("ember", "torch") if r % 2 == 0 else ("torch", "ember")
+            done = {fw: _worker([name, fw, *common], threads) for fw in order}
+            per_round.append(done)
+    ours = _merge([d["ember"] for d in per_round])
+    theirs = _merge([d["torch"] for d in per_round])
+    ratios = [median(d["ember"]["times"]) / median(d["torch"]["times"]) for d in per_round]
+    return {"workload": workload, "ember": ours, "torch": theirs, "ratios": ratios}
+
+
+def _merge(results: list[dict]) -> dict:
+    """One framework's rounds: every round's median, their median as the time, the
+    largest peak memory."""
+    merged = dict(results[0])
+    merged["round_medians"] = [median(r["times"]) for r in results]
+    merged["median"] = median(merged["round_medians"])
+    peaks = [r["peak_mb"] for r in results if r["peak_mb"] is not None]
+    merged["peak_mb"] = max(peaks) if peaks else None
+    return merged
 
 
 def _mb(value) -> str:
@@ -48,24 +70,27 @@ def _mb(value) -> str:
 
 
 def report(results: list[dict], peak_gflops: float, threads: int) -> str:
-    header = (f"{'workload':<14}{'ember ms':>10}{'torch ms':>10}{'ratio':>8}"
+    header = (f"{'workload':<14}{'ember ms':>10}{'torch ms':>10}{'ratio':>8}{'range':>12}"
               f"{'ember smp/s':>13}{'torch smp/s':>13}{'ember MB':>10}{'torch MB':>10}"
               f"{'GFLOP/s':>9}{'% peak':>8}")
     lines = [f"threads: {threads}; float32 matmul peak (NumPy BLAS, 1024^3): "
              f"{peak_gflops:.1f} GFLOP/s", "", header, "-" * len(header)]
     for r in results:
         w = r["workload"]
-        ours, theirs = median(r["ember"]["times"]), median(r["torch"]["times"])
+        ours, theirs = r["ember"]["median"], r["torch"]["median"]
+        ratios = r["ratios"]
+        spread = f"{min(ratios):.2f}-{max(ratios):.2f}" if len(ratios) > 1 else "-"
         gflops = r["ember"]["flops"] / (ours / 1e3) / 1e9
         lines.append(
-            f"{w.name:<14}{ours:>10.2f}{theirs:>10.2f}{ours / theirs:>8.2f}"
+            f"{w.name:<14}{ours:>10.2f}{theirs:>10.2f}{median(ratios):>8.2f}{spread:>12}"
             f"{w.batch / ours * 1e3:>13.0f}{w.batch / theirs * 1e3:>13.0f}"
             f"{_mb(r['ember']['peak_mb']):>10}{_mb(r['torch']['peak_mb']):>10}"
             f"{gflops:>9.1f}{100 * gflops / peak_gflops:>7.0f}%")
-    lines += ["", "ratio = ember / PyTorch step time (lower is better; < 1 means ember is "
-              "faster); MB = peak resident memory of the model, data and steps (above the process "
-              "after its imports); GFLOP/s "
-              "counts the Conv2d/Linear multiply-adds (x3 for training)."]
+    lines += ["", "ms = median over rounds of each round's median step time; ratio = median",
+              "over rounds of ember / PyTorch in the same round (lower is better; < 1 means",
+              "ember is faster), range = its smallest and largest round; MB = peak resident",
+              "memory of the model, data and steps (above the process after its imports);",
+              "GFLOP/s counts the Conv2d/Linear multiply-adds (x3 for training)."]
     return "\n".join(lines)
 
 
@@ -74,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="ember/PyTorch process pairs per workload (default 3)")
     parser.add_argument("--only", help="comma-separated workloads: " + ", ".join(WORKLOADS))
     parser.add_argument("--no-ops", action="store_true", help="skip the per-op overhead table")
     parser.add_argument("--json", help="also write the raw results to this file")
@@ -96,10 +123,12 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for name in names:
         print(f"running {name} ...", file=sys.stderr, flush=True)
-        results.append(run_workload(name, args.threads, args.warmup, args.steps))
+        results.append(run_workload(name, args.threads, args.warmup, args.steps,
+                                    max(args.rounds, 1)))
     print(report(results, peak, args.threads))
     if args.json:
         with open(args.json, "w") as handle:
             json.dump([{"workload": r["workload"].name, "ember": r["ember"],
-                        "torch": r["torch"]} for r in results], handle, indent=1)
+                        "torch": r["torch"], "ratios": r["ratios"]} for r in results], handle,
+                      indent=1)
     return 0

@@ -76,6 +76,7 @@ def run_ember(workload, threads: int, warmup: int, steps: int, weights: str) -> 
     import ember as em
     from bench.workloads import data, forward_flops
 
+    em.set_num_threads(threads)
     baseline = Baseline()
     model = workload.build_ember(em)
     model.load_state_dict(_weights(weights))

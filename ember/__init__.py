@@ -53,6 +53,7 @@ from ember.dtypes import (
 )
 from ember.functions import *  # noqa: F403  (the tensor functions: em.sum, em.cat, ...)
 from ember.functions import __all__ as _function_names
+from ember.parallel import get_num_threads, set_num_threads
 from ember.random import initial_seed, manual_seed, seed
 from ember.serialization import load, save
 from ember.tensor import Tensor  # noqa: I001  (Tensor first: the modules below use it)

@@ -40,6 +40,7 @@ from ember.nn.functional.vision import (
     _scratch_array,
     _tuple,
 )
+from ember.parallel import batch_slices, map_batch
 from ember.tensor import Tensor
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
@@ -96,8 +97,9 @@ def _rows_pay_off(stride, out_channels, width, out_width) -> bool:
     return stride == (1, 1) and out_channels <= 16 and 2 * width <= 3 * out_width
 
 
-def _conv_forward(xp, x, weight, bias, stride, padding, dilation, groups):
-    """y = w @ im2col(x) (+ b), grouped: (N, C, H, W) -> (N, O, H_out, W_out)."""
+def _conv_forward(xp, x, weight, bias, stride, padding, dilation, groups, out=None):
+    """y = w @ im2col(x) (+ b), grouped: (N, C, H, W) -> (N, O, H_out, W_out), written
+    into ``out`` when given."""
     n = x.shape[0]
     o, cg, kh, kw = weight.shape
     out_size = _output_size(x.shape[2:], (kh, kw), stride, padding, dilation)
@@ -109,14 +111,61 @@ def _conv_forward(xp, x, weight, bias, stride, padding, dilation, groups):
     cols = cols.reshape(n, groups, cg * kh * kw, out_size[0] * width)
     weight = weight.reshape(groups, o // groups, cg * kh * kw)
     if cg == 1 and groups > 1:  # depthwise: N G tiny products, cheaper without BLAS
-        out = xp.einsum("gok,ngkp->ngop", weight, cols)
+        y = xp.einsum("gok,ngkp->ngop", weight, cols)
+    elif out is not None and width == out_size[1] and out.flags.c_contiguous:  # into out
+        y = xp.matmul(weight, cols, out=out.reshape(cols.shape[:2] + (o // groups, -1)))
+        out, y = None, y.reshape((n, o, out_size[0], width))
     else:
-        out = xp.matmul(weight, cols)
-    out = out.reshape((n, o, out_size[0], width))
-    if width != out_size[1]:
-        out = xp.ascontiguousarray(out[..., :out_size[1]])
+        y = xp.matmul(weight, cols)
+    y = y.reshape((n, o, out_size[0], width))
+    if out is not None:
+        out[...] = y[..., :out_size[1]]
+    elif width != out_size[1]:
+        out = xp.ascontiguousarray(y[..., :out_size[1]])
+    else:
+        out = y
     if bias is not None:
         out += bias.reshape(o, 1, 1)
+    return out
+
+
+def _conv_forward_batch(xp, x, weight, bias, stride, padding, dilation, groups):
+    """:func:`_conv_forward` with the batch split over ember's threads."""
+    n, o = x.shape[0], weight.shape[0]
+    out_size = _output_size(x.shape[2:], weight.shape[2:], stride, padding, dilation)
+    out = xp.empty((n, o) + out_size, x.dtype)
+    work = x.size // n * weight.shape[2] * weight.shape[3] + o * out_size[0] * out_size[1]
+    map_batch(lambda s: _conv_forward(xp, x[s], weight, bias, stride, padding, dilation,
+                                      groups, out=out[s]), n, work * n)
+    return out
+
+
+def _conv_weight_grad_batch(xp, x, g, kernel, stride, padding, dilation, groups):
+    """:func:`_conv_weight_grad` with the batch split over ember's threads (the pieces'
+    partial sums added in order)."""
+    n = x.shape[0]
+    work = x.size // n * kernel[0] * kernel[1] + g.size // n
+    parts = map_batch(lambda s: _conv_weight_grad(xp, x[s], g[s], kernel, stride, padding,
+                                                  dilation, groups), n, work * n)
+    total = parts[0]
+    for part in parts[1:]:
+        total += part
+    return total
+
+
+def _conv_input_grad_batch(xp, g, weight, size, stride, padding, dilation, groups):
+    """:func:`_conv_input_grad` with the batch split over ember's threads."""
+    n, c = g.shape[0], weight.shape[1] * groups
+    work = g.size // n * weight.shape[2] * weight.shape[3] + c * size[0] * size[1]
+    slices = batch_slices(n, work * n)
+    if len(slices) == 1:
+        return _conv_input_grad(xp, g, weight, size, stride, padding, dilation, groups)
+    out = xp.empty((n, c) + tuple(size), g.dtype)
+
+    def piece(s):
+        out[s] = _conv_input_grad(xp, g[s], weight, size, stride, padding, dilation, groups)
+
+    map_batch(piece, n, work * n)
     return out
 
 
@@ -201,15 +250,17 @@ def _col2im_rows(xp, g, w, size, padding, dilation, kernel):
 def _convolution(xp, x, weight, bias, stride, padding, dilation, groups):
     """y = conv(x, w) + b on (N, C, H, W);  dL/dx = conv_transpose(dL/dy, w),
     dL/dw = sum_n dL/dy[n] im2col(x)[n]^T,  dL/db = sum_{n,i,j} dL/dy."""
-    return _conv_forward(xp, x, weight, bias, stride, padding, dilation, groups)
+    return _conv_forward_batch(xp, x, weight, bias, stride, padding, dilation, groups)
 
 
 def _convolution_vjp_input(xp, g, ans, x, weight, bias, stride, padding, dilation, groups):
-    return _conv_input_grad(xp, g, weight, x.shape[2:], stride, padding, dilation, groups)
+    return _conv_input_grad_batch(xp, g, weight, x.shape[2:], stride, padding, dilation,
+                                  groups)
 
 
 def _convolution_vjp_weight(xp, g, ans, x, weight, bias, stride, padding, dilation, groups):
-    return _conv_weight_grad(xp, x, g, weight.shape[2:], stride, padding, dilation, groups)
+    return _conv_weight_grad_batch(xp, x, g, weight.shape[2:], stride, padding, dilation,
+                                   groups)
 
 
 def _bias_vjp(xp, g, ans, x, weight, bias, *args, **params):
@@ -226,7 +277,7 @@ def _conv_transpose(xp, x, weight, bias, size, stride, padding, dilation, groups
     """y = conv_transpose(x, w) + b, the adjoint of a convolution with weight w (C_in,
     C_out/G, kH, kW);  dL/dx = conv(dL/dy, w),  dL/dw = weight-gradient of conv(dL/dy)
     with output gradient x,  dL/db = sum_{n,i,j} dL/dy."""
-    out = _conv_input_grad(xp, x, weight, size, stride, padding, dilation, groups)
+    out = _conv_input_grad_batch(xp, x, weight, size, stride, padding, dilation, groups)
     if bias is not None:
         out = out + bias.reshape(-1, 1, 1)
     return out
@@ -234,13 +285,14 @@ def _conv_transpose(xp, x, weight, bias, size, stride, padding, dilation, groups
 
 def _conv_transpose_vjp_input(xp, g, ans, x, weight, bias, size, stride, padding, dilation,
                               groups):
-    out = _conv_forward(xp, g, weight, None, stride, padding, dilation, groups)
+    out = _conv_forward_batch(xp, g, weight, None, stride, padding, dilation, groups)
     return out[:, :, :x.shape[2], :x.shape[3]]  # stride 1 with output_padding: one extra
 
 
 def _conv_transpose_vjp_weight(xp, g, ans, x, weight, bias, size, stride, padding, dilation,
                                groups):
-    return _conv_weight_grad(xp, g, x, weight.shape[2:], stride, padding, dilation, groups)
+    return _conv_weight_grad_batch(xp, g, x, weight.shape[2:], stride, padding, dilation,
+                                   groups)
 
 
 defvjp(_conv_transpose, _conv_transpose_vjp_input, _conv_transpose_vjp_weight, _bias_vjp)

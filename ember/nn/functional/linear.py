@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ember import parallel
 from ember.autograd.primitives import defvjp, primitive
 from ember.tensor import Tensor
 
@@ -13,7 +14,10 @@ __all__ = ["linear"]
 @primitive(saves="inputs")
 def _linear(xp, x, weight, bias):
     """y = x W^T + b over the last dimension of x (W is (out, in), b is (out,))."""
-    out = xp.matmul(x, weight.T)
+    if x.ndim == 2:
+        out = parallel.matmul(xp, x, weight.T)
+    else:
+        out = xp.matmul(x, weight.T)
     if bias is not None:
         out += bias
     return out
@@ -21,12 +25,14 @@ def _linear(xp, x, weight, bias):
 
 def _linear_vjp_input(xp, g, ans, x, weight, bias):
     """dL/dx = dL/dy W."""
+    if g.ndim == 2:
+        return parallel.matmul(xp, g, weight)
     return xp.matmul(g, weight)
 
 
 def _linear_vjp_weight(xp, g, ans, x, weight, bias):
     """dL/dW = sum over the batch of dL/dy^T x."""
-    return xp.matmul(g.reshape(-1, g.shape[-1]).T, x.reshape(-1, x.shape[-1]))
+    return parallel.matmul(xp, g.reshape(-1, g.shape[-1]).T, x.reshape(-1, x.shape[-1]))
 
 
 def _linear_vjp_bias(xp, g, ans, x, weight, bias):

@@ -20,6 +20,7 @@ import numpy as np
 from ember import creation
 from ember.autograd.primitives import defvjp, primitive
 from ember.nn.functional.vision import _pad2d, _tuple
+from ember.parallel import map_batch
 from ember.tensor import Tensor
 
 __all__ = [
@@ -95,9 +96,16 @@ def _max_pool(xp, x, kernel, stride, padding, dilation, out_size):
     """y = max over each window of the -inf padded input;
     dL/dx = dL/dy at each window's first maximum (row-major order), 0 elsewhere."""
     xpad = _padded(xp, x, kernel, stride, padding, dilation, out_size, _lowest(xp, x.dtype))
-    out = None
-    for _, _, index in _offsets(kernel, stride, dilation, out_size):
-        out = xpad[index].copy() if out is None else xp.maximum(out, xpad[index], out=out)
+    out = xp.empty(x.shape[:2] + tuple(out_size), x.dtype)
+    offsets = [index for _, _, index in _offsets(kernel, stride, dilation, out_size)]
+
+    def piece(s):  # a slice of the batch
+        xs, ys = xpad[s], out[s]
+        xp.copyto(ys, xs[offsets[0]])
+        for index in offsets[1:]:
+            xp.maximum(ys, xs[index], out=ys)
+
+    map_batch(piece, x.shape[0], x.size + out.size * len(offsets))
     return out
 
 
@@ -142,11 +150,17 @@ def _grad_buffer(xp, x, g, kernel, stride, padding, dilation, out_size):
 
 def _max_pool_vjp(xp, g, ans, x, kernel, stride, padding, dilation, out_size):
     grad, tiles = _grad_buffer(xp, x, g, kernel, stride, padding, dilation, out_size)
-    for _, _, index, hit in _first_maxima(xp, x, ans, kernel, stride, padding, dilation):
-        if tiles:  # each input element is in at most one window: write, do not add
-            xp.multiply(g, hit, out=grad[index])
-        else:
-            grad[index] += g * hit
+
+    def piece(s):  # a slice of the batch
+        gs, into = g[s], grad[s]
+        for _, _, index, hit in _first_maxima(xp, x[s], ans[s], kernel, stride, padding,
+                                              dilation):
+            if tiles:  # each input element is in at most one window: write, do not add
+                xp.multiply(gs, hit, out=into[index])
+            else:
+                into[index] += gs * hit
+
+    map_batch(piece, x.shape[0], 2 * x.size + 3 * g.size * kernel[0] * kernel[1])
     h, w = x.shape[2:]
     return grad[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w]
 

@@ -31,7 +31,7 @@ import weakref
 
 import numpy as np
 
-from ember import functions
+from ember import functions, parallel
 from ember.autograd.engine import is_grad_enabled
 from ember.autograd.primitives import defvjp_argnum, primitive
 from ember.nn.functional.dropout import dropout as _dropout
@@ -177,7 +177,7 @@ def _prepare(xp, mode, x, w_ih, w_hh, b_ih, b_hh):
         w_ih, w_hh = w_ih * scale[:, None], w_hh * scale[:, None]
         bias = None if bias is None else bias * scale
     xw = _POOL.take(xp, (T, N, w_ih.shape[0]), x.dtype)
-    xp.matmul(x.reshape(T * N, -1), w_ih.T, out=xw.reshape(T * N, -1))
+    parallel.matmul(xp, x.reshape(T * N, -1), w_ih.T, out=xw.reshape(T * N, -1))
     if bias is not None:
         xw += bias
     return xw, xp.ascontiguousarray(w_hh.T), scale, shift
@@ -218,7 +218,7 @@ def _recurrence(xp, mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, tape, reverse, leng
             tape.hh_n = tape.array(xp, (T, N, H), x.dtype)  # W_hn h + b_hn
     b_hn = None if b_hh is None or mode != "gru" else b_hh[2 * H:]
     for t in range(T - 1, -1, -1) if reverse else range(T):
-        a = xp.matmul(h, w_hh_t, out=None if tape is None else tape.gates[t])
+        a = parallel.matmul(xp, h, w_hh_t, out=None if tape is None else tape.gates[t])
         if tape is not None:
             tape.prev_h[t] = h
         if mode == "rnn_tanh":
@@ -326,7 +326,7 @@ def _backward_through_time(xp, mode, g, x, w_hh, tape, reverse, lengths):
             d[:, :2 * H] *= derivative[t, :, :2 * H]
             dgh[t, :, :2 * H] = d[:, :2 * H]
             xp.multiply(d[:, 2 * H:], r[t], out=dgh[t, :, 2 * H:])
-        dh = xp.matmul(dgh[t], w_hh)
+        dh = parallel.matmul(xp, dgh[t], w_hh)
         if mode == "gru":
             dh += dh_new * z[t]
         if masks is not None:
@@ -353,15 +353,15 @@ def _recurrence_vjp(argnum, xp, g, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, tape,
     dgx, dgh, dh0, dc0 = tape.bptt
     T, N, I = x.shape
     if argnum == 0:
-        return xp.matmul(dgx.reshape(T * N, -1), w_ih).reshape(x.shape)
+        return parallel.matmul(xp, dgx.reshape(T * N, -1), w_ih).reshape(x.shape)
     if argnum == 1:
         return dh0
     if argnum == 2:
         return dc0
     if argnum == 3:
-        return xp.matmul(dgx.reshape(T * N, -1).T, x.reshape(T * N, I))
+        return parallel.matmul(xp, dgx.reshape(T * N, -1).T, x.reshape(T * N, I))
     if argnum == 4:
-        return xp.matmul(dgh.reshape(T * N, -1).T, tape.prev_h.reshape(T * N, -1))
+        return parallel.matmul(xp, dgh.reshape(T * N, -1).T, tape.prev_h.reshape(T * N, -1))
     if argnum == 5:
         return dgx.sum(axis=(0, 1))
     if argnum == 6:
