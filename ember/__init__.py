@@ -8,8 +8,11 @@
 tensor([12., 12.])
 """
 
+import os as _os
+
 from ember import autograd, dtypes, random
 from ember.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ember.backend import keep_freed_memory as _keep_freed_memory
 from ember.creation import (
     arange,
     as_tensor,
@@ -63,6 +66,9 @@ float = float32  # noqa: A001
 int = int32  # noqa: A001
 
 __version__ = "0.1.0"
+
+if _os.environ.get("EMBER_KEEP_MEMORY", "1") != "0":
+    _keep_freed_memory()  # reuse freed array memory instead of faulting it in every step
 
 from ember import data, datasets, explain, metrics, models, nn, optim, train  # noqa: E402
 from ember.summary import summary  # noqa: E402

@@ -41,7 +41,8 @@ import queue
 import threading
 from collections.abc import Callable
 
-__all__ = ["get_num_threads", "set_num_threads", "batch_slices", "map_batch", "matmul"]
+__all__ = ["get_num_threads", "set_num_threads", "batch_slices", "map_batch", "map_chunks",
+           "matmul"]
 
 MIN_WORK = 200_000  # elements touched per piece below which a split costs more than it saves
 MIN_MACS = 500_000  # multiply-adds per piece of a matrix product, likewise
@@ -162,7 +163,35 @@ def map_batch(fn: Callable[[slice], object], n: int, work: int) -> list:
     >>> map_batch(lambda s: (s.start, s.stop), 10, work=0)
     [(0, 10)]
     """
-    slices = batch_slices(n, work)
+    return _run(fn, batch_slices(n, work))
+
+
+def map_chunks(fn: Callable[[slice], object], n: int, chunk: int, work: int) -> list:
+    """``fn`` over consecutive slices of at most ``chunk`` items, in order, the chunks
+    shared out among the threads.
+
+    Chunks keep a piece's working set (im2col's columns) in cache: an op over 256 images
+    runs faster as 8 chunks of 32 than at once, even on one thread. The chunks have equal
+    sizes (within one item) and their number is a multiple of the threads used, so that
+    every thread gets as much work.
+
+    >>> map_chunks(lambda s: (s.start, s.stop), 10, chunk=4, work=0)
+    [(0, 3), (3, 6), (6, 10)]
+    """
+    count = -(-n // max(int(chunk), 1)) if n else 1  # chunks of at most `chunk`, ...
+    pieces = min(len(batch_slices(n, work)), count)
+    count = -(-count // pieces) * pieces  # ... as many for every thread, of equal sizes
+    bounds = [n * i // count for i in range(count + 1)]
+    chunks = [slice(bounds[i], bounds[i + 1]) for i in range(count)]
+    per = count // pieces
+    groups = [slice(i * per, (i + 1) * per) for i in range(pieces)]
+    parts = _run(lambda g: [fn(c) for c in chunks[g] if c.stop > c.start or n == 0], groups)
+    return [value for part in parts for value in part]
+
+
+def _run(fn: Callable[[slice], object], slices: list[slice]) -> list:
+    """``[fn(s) for s in slices]``, the first in the calling thread, the others on the
+    workers."""
     if len(slices) == 1:
         return [fn(slices[0])]
     _blas_pinned()

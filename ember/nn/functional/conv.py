@@ -40,7 +40,7 @@ from ember.nn.functional.vision import (
     _scratch_array,
     _tuple,
 )
-from ember.parallel import batch_slices, map_batch
+from ember.parallel import batch_slices, map_chunks
 from ember.tensor import Tensor
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
@@ -129,24 +129,37 @@ def _conv_forward(xp, x, weight, bias, stride, padding, dilation, groups, out=No
     return out
 
 
+CHUNK_BYTES = 8 << 20  # im2col columns per chunk of the batch: about what a cache keeps
+
+
+def _chunk(n: int, per_sample: int) -> int:
+    """Samples per chunk whose columns (``per_sample`` bytes each) fill CHUNK_BYTES."""
+    return max(1, min(n, CHUNK_BYTES // max(per_sample, 1)))
+
+
 def _conv_forward_batch(xp, x, weight, bias, stride, padding, dilation, groups):
-    """:func:`_conv_forward` with the batch split over ember's threads."""
+    """:func:`_conv_forward` over chunks of the batch, shared out among ember's threads."""
     n, o = x.shape[0], weight.shape[0]
     out_size = _output_size(x.shape[2:], weight.shape[2:], stride, padding, dilation)
     out = xp.empty((n, o) + out_size, x.dtype)
-    work = x.size // n * weight.shape[2] * weight.shape[3] + o * out_size[0] * out_size[1]
-    map_batch(lambda s: _conv_forward(xp, x[s], weight, bias, stride, padding, dilation,
-                                      groups, out=out[s]), n, work * n)
+    k = x.shape[1] * weight.shape[2] * weight.shape[3]
+    per_sample = k * out_size[0] * (out_size[1] + weight.shape[3]) * x.itemsize
+    work = n * (k + o) * out_size[0] * out_size[1]
+    map_chunks(lambda s: _conv_forward(xp, x[s], weight, bias, stride, padding, dilation,
+                                       groups, out=out[s]), n, _chunk(n, per_sample), work)
     return out
 
 
 def _conv_weight_grad_batch(xp, x, g, kernel, stride, padding, dilation, groups):
-    """:func:`_conv_weight_grad` with the batch split over ember's threads (the pieces'
-    partial sums added in order)."""
+    """:func:`_conv_weight_grad` over chunks of the batch, shared out among ember's
+    threads; the chunks' partial sums added in order."""
     n = x.shape[0]
-    work = x.size // n * kernel[0] * kernel[1] + g.size // n
-    parts = map_batch(lambda s: _conv_weight_grad(xp, x[s], g[s], kernel, stride, padding,
-                                                  dilation, groups), n, work * n)
+    k = x.shape[1] * kernel[0] * kernel[1]
+    per_sample = k * g.shape[2] * (g.shape[3] + kernel[1]) * x.itemsize
+    work = n * (k + g.shape[1]) * g.shape[2] * g.shape[3]
+    parts = map_chunks(lambda s: _conv_weight_grad(xp, x[s], g[s], kernel, stride, padding,
+                                                   dilation, groups),
+                       n, _chunk(n, per_sample), work)
     total = parts[0]
     for part in parts[1:]:
         total += part
@@ -154,18 +167,21 @@ def _conv_weight_grad_batch(xp, x, g, kernel, stride, padding, dilation, groups)
 
 
 def _conv_input_grad_batch(xp, g, weight, size, stride, padding, dilation, groups):
-    """:func:`_conv_input_grad` with the batch split over ember's threads."""
+    """:func:`_conv_input_grad` over chunks of the batch, shared out among ember's
+    threads."""
     n, c = g.shape[0], weight.shape[1] * groups
-    work = g.size // n * weight.shape[2] * weight.shape[3] + c * size[0] * size[1]
-    slices = batch_slices(n, work * n)
-    if len(slices) == 1:
+    k = weight.shape[0] * weight.shape[2] * weight.shape[3]
+    per_sample = k * (size[0] + weight.shape[2]) * (size[1] + weight.shape[3]) * g.itemsize
+    work = n * (k + c) * size[0] * size[1]
+    chunk = _chunk(n, per_sample)
+    if chunk >= n and len(batch_slices(n, work)) == 1:
         return _conv_input_grad(xp, g, weight, size, stride, padding, dilation, groups)
     out = xp.empty((n, c) + tuple(size), g.dtype)
 
     def piece(s):
         out[s] = _conv_input_grad(xp, g[s], weight, size, stride, padding, dilation, groups)
 
-    map_batch(piece, n, work * n)
+    map_chunks(piece, n, chunk, work)
     return out
 
 
