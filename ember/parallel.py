@@ -179,7 +179,7 @@ def map_chunks(fn: Callable[[slice], object], n: int, chunk: int, work: int) -> 
     [(0, 3), (3, 6), (6, 10)]
     """
     count = -(-n // max(int(chunk), 1)) if n else 1  # chunks of at most `chunk`, ...
-    pieces = min(len(batch_slices(n, work)), count)
+    pieces = len(batch_slices(n, work))
     count = -(-count // pieces) * pieces  # ... as many for every thread, of equal sizes
     bounds = [n * i // count for i in range(count + 1)]
     chunks = [slice(bounds[i], bounds[i + 1]) for i in range(count)]
