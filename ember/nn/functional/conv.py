@@ -91,10 +91,14 @@ def _check_floating(op: str, *tensors) -> None:
 # ----------------------------------------------------------------------------- the three products
 
 
-def _rows_pay_off(stride, out_channels, width, out_width) -> bool:
-    """Whether to use whole-row columns (:func:`_im2col_rows`): stride 1 and few output
-    channels, where copying short rows costs more than the product's wasted columns."""
-    return stride == (1, 1) and out_channels <= 16 and 2 * width <= 3 * out_width
+def _rows_pay_off(stride, out_channels, width, out_width, weight_grad=False) -> bool:
+    """Whether to use whole-row columns (:func:`_im2col_rows`) at stride 1: with few output
+    channels, where copying short rows costs more than the product's wasted columns; and
+    for the forward product whenever the padded rows are at most 10% wider (a 3x3 'same'
+    convolution on 32 x 32 images: 34 columns for 32), measured faster there."""
+    if stride != (1, 1) or 2 * width > 3 * out_width:
+        return False
+    return out_channels <= 16 or (not weight_grad and 10 * width <= 11 * out_width)
 
 
 def _conv_forward(xp, x, weight, bias, stride, padding, dilation, groups, out=None):
@@ -190,7 +194,8 @@ def _conv_weight_grad(xp, x, g, kernel, stride, padding, dilation, groups):
     n, o, ho, wo = g.shape
     cg = x.shape[1] // groups
     k = cg * kernel[0] * kernel[1]
-    if _rows_pay_off(stride, o, x.shape[3] + padding[1][0] + padding[1][1], wo):
+    if _rows_pay_off(stride, o, x.shape[3] + padding[1][0] + padding[1][1], wo,
+                     weight_grad=True):
         cols, width = _im2col_rows(xp, x, kernel, padding, dilation, (ho, wo))
         wide = xp.zeros((n, o, ho, width), g.dtype)  # zero gradient for the extra columns
         wide[..., :wo] = g
