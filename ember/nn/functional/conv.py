@@ -175,7 +175,9 @@ def _conv_input_grad_batch(xp, g, weight, size, stride, padding, dilation, group
     threads."""
     n, c = g.shape[0], weight.shape[1] * groups
     k = weight.shape[0] * weight.shape[2] * weight.shape[3]
-    per_sample = k * (size[0] + weight.shape[2]) * (size[1] + weight.shape[3]) * g.itemsize
+    # col2im's columns: C kH kW x H_out (W_out + kW) per sample
+    per_sample = (c * weight.shape[2] * weight.shape[3] * g.shape[2]
+                  * (g.shape[3] + weight.shape[3]) * g.itemsize)
     work = n * (k + c) * size[0] * size[1]
     chunk = _chunk(n, per_sample)
     if chunk >= n and len(batch_slices(n, work)) == 1:
