@@ -87,6 +87,16 @@ def test_matmul_equals_numpy(threads):
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((256, 300)), rng.standard_normal((300, 40))
     em.set_num_threads(2)
+    if not parallel._blas_pinned():
+        pytest.skip("threadpoolctl is not installed: products are left to BLAS")
+    calls = []
+    real = parallel.map_batch
+    parallel.map_batch = lambda fn, n, work: calls.append(n) or real(fn, n, work)
+    try:
+        np.testing.assert_allclose(parallel.matmul(np, a, b), a @ b, rtol=1e-12)
+    finally:
+        parallel.map_batch = real
+    assert calls == [256]  # the rows were split
     np.testing.assert_allclose(parallel.matmul(np, a, b), a @ b, rtol=1e-12)
     np.testing.assert_allclose(parallel.matmul(np, a.T[:40].T, b[:40]), a[:, :40] @ b[:40],
                                rtol=1e-12)
