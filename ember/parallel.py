@@ -71,8 +71,8 @@ def get_num_threads() -> int:
 def set_num_threads(n: int) -> None:
     """Use ``n`` threads for ember's intra-op parallelism (1: no worker threads).
 
-    BLAS keeps its own thread count (``OPENBLAS_NUM_THREADS`` / ``MKL_NUM_THREADS``, read
-    when NumPy is imported).
+    ``n = 1`` also gives BLAS back the thread count it had before ember pinned it
+    (``OPENBLAS_NUM_THREADS`` / ``MKL_NUM_THREADS``, read when NumPy is imported).
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads: expected a positive int, got {n!r}")
@@ -217,7 +217,7 @@ def _run(fn: Callable[[slice], object], slices: list[slice]) -> list:
 
 
 def matmul(xp, a, b, out=None):
-    """``a @ b`` for 2-d ``a`` (M, K) and ``b`` (K, N), the rows of ``a`` split across
+    """``a @ b``; for 2-d ``a`` (M, K) and ``b`` (K, N), the rows of ``a`` split across
     ember's threads when BLAS is pinned to one thread and the product is large enough.
 
     >>> import numpy as np
@@ -225,6 +225,8 @@ def matmul(xp, a, b, out=None):
     array([[1., 2.],
            [3., 4.]])
     """
+    if a.ndim != 2 or b.ndim != 2:
+        return xp.matmul(a, b, out=out)
     m, k = a.shape
     pieces = min(get_num_threads(), m // 8, m * k * b.shape[1] // MIN_MACS)
     if pieces <= 1 or not _state["blas"]:  # BLAS has its threads: it splits faster

@@ -83,7 +83,7 @@ class LRScheduler:
 
     def get_lr(self) -> list[float]:
         """The rates for the epoch ``last_epoch`` (called by ``step``)."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} does not define get_lr()")
 
     def get_last_lr(self) -> list[float]:
         """The learning rates this scheduler set last, one per parameter group."""

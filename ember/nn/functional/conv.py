@@ -114,20 +114,19 @@ def _conv_forward(xp, x, weight, bias, stride, padding, dilation, groups, out=No
         cols = _im2col(xp, x, (kh, kw), stride, padding, dilation, out_size)
     cols = cols.reshape(n, groups, cg * kh * kw, out_size[0] * width)
     weight = weight.reshape(groups, o // groups, cg * kh * kw)
+    y = None
     if cg == 1 and groups > 1:  # depthwise: N G tiny products, cheaper without BLAS
         y = xp.einsum("gok,ngkp->ngop", weight, cols)
-    elif out is not None and width == out_size[1] and out.flags.c_contiguous:  # into out
-        y = xp.matmul(weight, cols, out=out.reshape(cols.shape[:2] + (o // groups, -1)))
-        out, y = None, y.reshape((n, o, out_size[0], width))
+    elif out is not None and width == out_size[1] and out.flags.c_contiguous:
+        xp.matmul(weight, cols, out=out.reshape(cols.shape[:2] + (o // groups, -1)))
     else:
         y = xp.matmul(weight, cols)
-    y = y.reshape((n, o, out_size[0], width))
-    if out is not None:
-        out[...] = y[..., :out_size[1]]
-    elif width != out_size[1]:
-        out = xp.ascontiguousarray(y[..., :out_size[1]])
-    else:
-        out = y
+    if y is not None:  # not written into out yet: drop the extra columns of whole rows
+        y = y.reshape((n, o, out_size[0], width))[..., :out_size[1]]
+        if out is None:
+            out = xp.ascontiguousarray(y)  # no copy when there are no extra columns
+        else:
+            out[...] = y
     if bias is not None:
         out += bias.reshape(o, 1, 1)
     return out

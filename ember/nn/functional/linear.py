@@ -14,10 +14,7 @@ __all__ = ["linear"]
 @primitive(saves="inputs")
 def _linear(xp, x, weight, bias):
     """y = x W^T + b over the last dimension of x (W is (out, in), b is (out,))."""
-    if x.ndim == 2:
-        out = parallel.matmul(xp, x, weight.T)
-    else:
-        out = xp.matmul(x, weight.T)
+    out = parallel.matmul(xp, x, weight.T)
     if bias is not None:
         out += bias
     return out
@@ -25,9 +22,7 @@ def _linear(xp, x, weight, bias):
 
 def _linear_vjp_input(xp, g, ans, x, weight, bias):
     """dL/dx = dL/dy W."""
-    if g.ndim == 2:
-        return parallel.matmul(xp, g, weight)
-    return xp.matmul(g, weight)
+    return parallel.matmul(xp, g, weight)
 
 
 def _linear_vjp_weight(xp, g, ans, x, weight, bias):
