@@ -141,3 +141,30 @@ def test_split_conv_transpose_matches_one_thread(threads):
         results.append((y.detach().numpy(), x.grad.numpy(), w.grad.numpy()))
     for a, b in zip(*results, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_split_step_matches_pytorch(threads, torch):
+    """A batch large enough to be split and chunked, with BLAS pinned: outputs and every
+    gradient equal PyTorch's in float64."""
+    x = np.random.default_rng(3).standard_normal((64, 3, 32, 32))
+    em.set_num_threads(3)
+    assert len(parallel.batch_slices(64, 64 * 3 * 32 * 32 * 27)) == 3  # it does split
+    out, dx, grads = _conv_pool_step(x)
+
+    em.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(8, 16, 3, stride=2), nn.ReLU(), nn.Flatten(),
+                          nn.Linear(16 * 7 * 7, 10)).double()
+    tnn = torch.nn
+    reference = tnn.Sequential(tnn.Conv2d(3, 8, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2),
+                               tnn.Conv2d(8, 16, 3, stride=2), tnn.ReLU(), tnn.Flatten(),
+                               tnn.Linear(16 * 7 * 7, 10)).double()
+    reference.load_state_dict({k: torch.from_numpy(v.detach().numpy().copy())
+                               for k, v in model.state_dict().items()})
+    xt = torch.from_numpy(x).requires_grad_(True)
+    y = reference(xt)
+    torch.nn.functional.cross_entropy(y, torch.from_numpy(np.arange(64) % 10)).backward()
+    np.testing.assert_allclose(out, y.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-10, atol=1e-14)
+    for ours, p in zip(grads, reference.parameters(), strict=True):
+        np.testing.assert_allclose(ours, p.grad.numpy(), rtol=1e-10, atol=1e-14)
