@@ -15,3 +15,9 @@ from ember.datasets.digits import digits
 from ember.datasets.mnist import fashion_mnist, mnist
 
 __all__ = ["digits", "fashion_mnist", "idx", "mnist"]
+
+# segmentation: the procedural shapes and a reader for image/mask folders (issue 17)
+from ember.datasets.segmentation_folder import segmentation_folder  # noqa: E402
+from ember.datasets.shapes_seg import shapes_seg  # noqa: E402
+
+__all__ += ["segmentation_folder", "shapes_seg"]

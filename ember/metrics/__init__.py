@@ -22,3 +22,16 @@ __all__ = [
     "UndefinedMetricWarning", "accuracy", "classification_report", "confusion_matrix",
     "f1_score", "precision", "precision_recall_fscore_support", "recall", "top_k_accuracy",
 ]
+
+# segmentation: every metric from one pixel confusion matrix (issue 17)
+from ember.metrics.segmentation import (  # noqa: E402
+    SegmentationMetrics,
+    boundary_f1,
+    dice_score,
+    mean_iou,
+    pixel_accuracy,
+    pixel_confusion_matrix,
+)
+
+__all__ += ["SegmentationMetrics", "boundary_f1", "dice_score", "mean_iou", "pixel_accuracy",
+            "pixel_confusion_matrix"]

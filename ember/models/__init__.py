@@ -35,3 +35,13 @@ __all__ = [
     "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "GoogLeNet", "GoogLeNetOutputs",
     "googlenet", "ResNet", "resnet18", "resnet34", "resnet50", "resnet101",
 ]
+
+# MobileNetV3 and the segmentation models (issue 17)
+from ember.models import segmentation  # noqa: E402
+from ember.models.mobilenetv3 import (  # noqa: E402
+    MobileNetV3,
+    mobilenet_v3_large,
+    mobilenet_v3_small,
+)
+
+__all__ += ["MobileNetV3", "mobilenet_v3_large", "mobilenet_v3_small", "segmentation"]

@@ -16,3 +16,4 @@ from ember.nn.functional.pooling import *  # noqa: F403
 from ember.nn.functional.recurrent import *  # noqa: F403
 from ember.nn.functional.sparse import *  # noqa: F403
 from ember.nn.functional.vision import *  # noqa: F403
+from ember.nn.functional.pyramid import *  # noqa: F403
