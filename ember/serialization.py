@@ -87,7 +87,9 @@ def _encode(obj, where: str, arrays: dict):
         key = where or "value"
         while key in arrays:
             key += "'"
-        arrays[key] = np.ascontiguousarray(data)
+        # (np.ascontiguousarray alone would turn a 0-d array, e.g. BatchNorm's
+        # num_batches_tracked, into shape (1,))
+        arrays[key] = np.ascontiguousarray(data).reshape(data.shape)
         return {kind: key}
     if isinstance(obj, (list, tuple)):
         items = [_encode(v, f"{where}/{i}" if where else str(i), arrays)

@@ -18,6 +18,10 @@ from ember.train import CSVLogger, EarlyStopping, ModelCheckpoint, Trainer
 
 
 def train(args) -> int:
+    if recipes.is_segmentation(args.model, args.dataset):
+        from ember.cli import segmentation
+
+        return segmentation.train(args)
     random.manual_seed(args.seed)
     started = time.perf_counter()
     defaults = recipes.defaults(args.model, args.dataset)
@@ -137,6 +141,10 @@ def _restore(path: str):
     if not meta or "model" not in meta:
         raise ValueError(f"{path}: not a checkpoint written by `ember train` "
                          "(it has no model description)")
+    if meta.get("task") == "segmentation":
+        raise ValueError(f"{path} holds a segmentation model ({meta['model']}): label "
+                         "the pixels of an image with `ember segment CHECKPOINT IMAGE -o "
+                         "OUT.png`")
     size = tuple(meta["input_size"])
     model = recipes.build_model(meta["model"], size, len(meta["classes"]))
     model.load_state_dict(checkpoint["model"])
@@ -144,6 +152,10 @@ def _restore(path: str):
 
 
 def evaluate(args) -> int:
+    from ember.cli import segmentation
+
+    if segmentation.is_segmentation_checkpoint(args.checkpoint):
+        return segmentation.evaluate(args)
     model, meta = _restore(args.checkpoint)
     dataset = args.dataset or meta["dataset"]
     split = recipes.load_split(dataset, False, args.data_dir)

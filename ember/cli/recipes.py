@@ -123,3 +123,47 @@ def build_scheduler(name: str, optimizer, epochs: int):
         return optim.lr_scheduler.OneCycleLR(optimizer, max_lr=optimizer.param_groups[0]["lr"],
                                              total_steps=epochs)
     raise ValueError(f"unknown scheduler {name!r}; choose from {', '.join(SCHEDULERS)}")
+
+
+# ------------------------------------------------------------------ segmentation (issue 17)
+
+SEGMENTATION_MODELS = ("unet", "unet++")
+SEGMENTATION_DATASETS = ("shapes-seg",)
+MODELS += SEGMENTATION_MODELS
+DATASETS += SEGMENTATION_DATASETS
+
+
+def is_segmentation(model: str, dataset: str) -> bool:
+    """Whether ``ember train`` trains a segmentation model (per-pixel labels)."""
+    return model in SEGMENTATION_MODELS or dataset in SEGMENTATION_DATASETS
+
+
+def segmentation_defaults(model: str, dataset: str) -> dict:
+    """The recipe of ``ember train --model unet --dataset shapes-seg``: a small U-Net
+    (16 channels at the top, 3 poolings) on 1,000 generated 64x64 images, batches of 16,
+    Adam at 3e-3 with a cosine schedule."""
+    return {"epochs": 12, "batch_size": 16, "lr": 3e-3, "n_train": 1000, "n_test": 200,
+            "image_size": 64, "base_channels": 16, "depth": 3}
+
+
+def load_segmentation_split(name: str, train: bool, config: dict):
+    """A segmentation dataset split: an ArrayDataset of (image, mask) pairs."""
+    if name == "shapes-seg":
+        return datasets.shapes_seg(train=train,
+                                   n=config["n_train"] if train else config["n_test"],
+                                   size=config["image_size"])
+    raise ValueError(f"{name!r} is not a segmentation dataset; choose from "
+                     f"{', '.join(SEGMENTATION_DATASETS)}")
+
+
+def build_segmentation_model(name: str, in_channels: int, num_classes: int,
+                             base_channels: int = 16, depth: int = 3):
+    """``unet`` (concatenated skips) or ``unet++`` (nested skips, deep supervision)."""
+    if name == "unet":
+        return models.segmentation.unet(in_channels, num_classes, base_channels=base_channels,
+                                        depth=depth)
+    if name == "unet++":
+        return models.segmentation.unet_plus_plus(in_channels, num_classes,
+                                                  base_channels=base_channels, depth=depth)
+    raise ValueError(f"--model {name} is not a segmentation model; with a segmentation "
+                     f"dataset choose from {', '.join(SEGMENTATION_MODELS)}")

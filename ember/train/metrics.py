@@ -38,6 +38,20 @@ _REGRESSION = {
 }
 
 
+def _segmentation(name: str) -> Callable | None:
+    """Metrics of score maps (N, C, H, W) against label maps (N, H, W)."""
+    from ember.metrics import segmentation
+
+    table = {
+        "mean_iou": lambda outputs, targets: segmentation.mean_iou(
+            outputs, targets, num_classes=outputs.shape[1])[1],
+        "pixel_accuracy": segmentation.pixel_accuracy,
+        "mean_dice": lambda outputs, targets: float(np.nanmean(segmentation.dice_score(
+            outputs, targets, num_classes=outputs.shape[1]))),
+    }
+    return table.get(name)
+
+
 def resolve_metrics(metrics: Iterable) -> dict[str, Callable]:
     """``["accuracy", my_fn]`` -> ``{"accuracy": fn, "my_fn": my_fn}``."""
     resolved = {}
@@ -45,12 +59,13 @@ def resolve_metrics(metrics: Iterable) -> dict[str, Callable]:
         if callable(metric):
             resolved[getattr(metric, "__name__", "metric")] = metric
             continue
-        fn = _REGRESSION.get(metric) or _classification(metric)
+        fn = _REGRESSION.get(metric) or _classification(metric) or _segmentation(metric)
         if fn is None:
             raise ValueError(
                 f"unknown metric {metric!r}; use 'accuracy', 'topK_accuracy' (e.g. "
                 "'top5_accuracy'), 'macro_f1', 'micro_precision', 'weighted_recall', 'mae', "
-                "'mse', or a function f(outputs, targets)"
+                "'mse', 'mean_iou', 'pixel_accuracy', 'mean_dice' (segmentation), or a "
+                "function f(outputs, targets)"
             )
         resolved[metric] = fn
     return resolved

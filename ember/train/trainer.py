@@ -186,7 +186,7 @@ class Trainer:
                 total_loss += value * n
                 count += n
                 if self.metrics:
-                    outputs.append(output.detach().numpy())
+                    outputs.append(main_output(output).detach().numpy())
                     targets.append(_array(y_part))
             if bar is not data and (step % 10 == 0 or step == len(data)):
                 bar.set_postfix(loss=f"{total_loss / count:.4f}", refresh=False)
@@ -211,7 +211,7 @@ class Trainer:
                 n = len(y)
                 total_loss += self.loss_fn(output, y).item() * n
                 count += n
-                outputs.append(output.numpy())
+                outputs.append(main_output(output).numpy())
                 targets.append(_array(y))
         self.model.train(was_training)
         if count == 0:
@@ -227,7 +227,7 @@ class Trainer:
         with no_grad():
             for batch in data:
                 x = batch[0] if isinstance(batch, (tuple, list)) else batch
-                outputs.append(self._forward(x).numpy())
+                outputs.append(main_output(self._forward(x)).numpy())
         self.model.train(was_training)
         return np.concatenate(outputs)
 
@@ -370,6 +370,23 @@ class _Snapshot:
             for p, copy in zip(self.parameters, self.copies, strict=True):
                 p.copy_(copy)
         return True
+
+
+def main_output(output):
+    """The output that metrics and predictions read, when a model returns several: a
+    dict's ``"out"`` (torchvision's segmentation models), a tuple's first entry (the main
+    logits, then the auxiliary ones: GoogLeNet), a list's last (deep supervision, shallow
+    to deep: UNet++); a Tensor is itself."""
+    if isinstance(output, Tensor):
+        return output
+    if isinstance(output, dict):
+        return output["out"]
+    if isinstance(output, tuple) and output:
+        return output[0]
+    if isinstance(output, list) and output:
+        return output[-1]
+    raise TypeError(f"the model returned a {type(output).__name__}: expected a Tensor, a dict "
+                    "with 'out', a tuple (main output first) or a list (deep supervision)")
 
 
 def _detached(state):

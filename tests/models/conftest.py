@@ -31,3 +31,25 @@ def torch():
     torch.manual_seed(0)
     yield torch
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def torchvision():
+    """torchvision's own pure-Python model definitions, the oracle for its architectures.
+
+    Its C++ extension does not load beside the CPU build of torch here, and
+    ``torchvision/_meta_registrations.py`` (fake kernels for the extension's operators,
+    imported by ``torchvision/__init__.py``) fails without it; the models need neither,
+    so that module is replaced by an empty one before the import."""
+    import sys
+    import types
+
+    pytest.importorskip("torch")
+    name = "torchvision._meta_registrations"
+    if "torchvision" not in sys.modules:
+        sys.modules.setdefault(name, types.ModuleType(name))
+    try:
+        import torchvision
+    except Exception as error:  # pragma: no cover - depends on the installed build
+        pytest.skip(f"torchvision does not import here: {error}")
+    return torchvision

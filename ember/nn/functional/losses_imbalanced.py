@@ -137,7 +137,7 @@ def _sum_over(x: Tensor, dims: tuple) -> Tensor:
 
 
 def dice_loss(input: Tensor, target: Tensor, smooth: float = 1.0, reduction: str = "mean",
-              mode: str | None = None) -> Tensor:
+              mode: str | None = None, from_logits: bool = False) -> Tensor:
     """Soft Dice loss for segmentation (Milletari et al., 2016, V-Net), per sample:
 
     .. math:: \\ell = 1 - \\frac{2 \\sum p\\, t + s}{\\sum p + \\sum t + s}
@@ -162,6 +162,8 @@ def dice_loss(input: Tensor, target: Tensor, smooth: float = 1.0, reduction: str
             default ``'multiclass'`` when the target holds integer class indices
             (N, *) for an (N, C, *) input, else ``'binary'``: pass
             ``mode='multiclass'`` for one-hot targets.
+        from_logits: the input is logits: softmax over dim 1 (``'multiclass'``) or a
+            sigmoid (``'binary'``) is applied first (default False: probabilities).
 
     Shape:
         output () or (N,) for ``'none'``.
@@ -195,6 +197,8 @@ def dice_loss(input: Tensor, target: Tensor, smooth: float = 1.0, reduction: str
         dims = tuple(range(2, input.ndim))
     else:
         raise ValueError(f"{name}: mode must be 'binary', 'multiclass' or None, got {mode!r}")
+    if from_logits:
+        input = input.softmax(1) if mode == "multiclass" else input.sigmoid()
     overlap = _sum_over(input * target, dims)
     total = _sum_over(input, dims) + _sum_over(target, dims)
     loss = 1 - (2 * overlap + smooth) / (total + smooth)

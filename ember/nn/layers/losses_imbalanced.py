@@ -60,6 +60,8 @@ class DiceLoss(_Loss):
         smooth: added to numerator and denominator (default 1).
         reduction: ``'mean'`` (default), ``'sum'`` or ``'none'`` (one loss per sample).
         mode: ``'binary'``, ``'multiclass'``, or None to infer it from the target.
+        from_logits: apply softmax over dim 1 (multi-class) or a sigmoid (binary) to the
+            input first, so the loss takes a network's raw scores (default False).
 
     Shape:
         binary: input (N, *), target (N, *); multi-class: input (N, C, *), target (N, *)
@@ -71,16 +73,16 @@ class DiceLoss(_Loss):
     tensor(0.1200)
     """
 
-    fields = ("smooth", "mode")
+    fields = ("smooth", "mode", "from_logits")
 
     def __init__(self, smooth: float = 1.0, reduction: str = "mean",
-                 mode: str | None = None) -> None:
+                 mode: str | None = None, from_logits: bool = False) -> None:
         super().__init__(reduction=reduction)
         if mode not in (None, "binary", "multiclass"):
             raise ValueError(f"DiceLoss: mode must be 'binary', 'multiclass' or None, "
                              f"got {mode!r}")
-        self.smooth, self.mode = smooth, mode
+        self.smooth, self.mode, self.from_logits = smooth, mode, from_logits
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.dice_loss(input, target, smooth=self.smooth, reduction=self.reduction,
-                           mode=self.mode)
+                           mode=self.mode, from_logits=self.from_logits)
