@@ -22,6 +22,7 @@ class Workload:
     build_ember: Callable  # (em) -> ember Module with the same structure
     train: bool = True
     classes: int = 10
+    target_shape: tuple = ()  # per sample: () for one label, (H, W) for segmentation
 
 
 def _mlp_torch(torch):
@@ -116,7 +117,8 @@ WORKLOADS = {
 def data(workload: Workload):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((workload.batch, *workload.input_shape)).astype(np.float32)
-    y = rng.integers(0, workload.classes, workload.batch).astype(np.int64)
+    y = rng.integers(0, workload.classes, (workload.batch, *workload.target_shape)
+                     ).astype(np.int64)
     return x, y
 
 
@@ -131,6 +133,9 @@ def forward_flops(model, em, x) -> float:
         elif type(module).__name__ == "Conv2d":
             k = np.prod(module.kernel_size) * module.in_channels / module.groups
             total[0] += 2.0 * output.numel() * k
+        elif type(module).__name__ == "ConvTranspose2d":  # each input pixel to k x k outputs
+            k = np.prod(module.kernel_size) * module.out_channels / module.groups
+            total[0] += 2.0 * inputs[0].numel() * k
         elif type(module).__name__ == "LSTM":  # 4 gates: x W_ih^T and h W_hh^T per step
             sequence = output[0]
             total[0] += 2.0 * sequence.numel() * 4 * (module.input_size + module.hidden_size)
@@ -141,3 +146,58 @@ def forward_flops(model, em, x) -> float:
     for h in handles:
         h.remove()
     return total[0]
+
+
+# ---------------------------------------------------------------- segmentation (issue 17)
+
+
+def _unet_torch(torch):
+    """em.models.segmentation.unet(3, 4, base_channels=8, depth=4) in PyTorch, with the
+    same module names (so ember's model loads its state_dict)."""
+    nn = torch.nn
+
+    def double(cin, cout):
+        return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+                             nn.BatchNorm2d(cout), nn.ReLU(),
+                             nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+                             nn.BatchNorm2d(cout), nn.ReLU())
+
+    class Up(nn.Module):
+        def __init__(self, cin):
+            super().__init__()
+            self.up = nn.ConvTranspose2d(cin, cin // 2, 2, stride=2)
+            self.conv = double(cin, cin // 2)
+
+        def forward(self, x, skip):
+            return self.conv(torch.cat([skip, self.up(x)], dim=1))
+
+    class UNet(nn.Module):
+        def __init__(self, base=8, depth=4):
+            super().__init__()
+            channels = [base * 2 ** i for i in range(depth + 1)]
+            self.encoder = nn.ModuleList([double(3, base)] + [
+                double(channels[i], channels[i + 1]) for i in range(depth)])
+            self.pool = nn.MaxPool2d(2)
+            self.decoder = nn.ModuleList([Up(channels[i + 1]) for i in reversed(range(depth))])
+            self.head = nn.Conv2d(base, 4, 1)
+
+        def forward(self, x):
+            skips = []
+            for i, block in enumerate(self.encoder):
+                x = block(x if i == 0 else self.pool(x))
+                skips.append(x)
+            skips.pop()
+            for up in self.decoder:
+                x = up(x, skips.pop())
+            return self.head(x)
+
+    return UNet()
+
+
+def _unet_ember(em):
+    return em.models.segmentation.unet(3, 4, base_channels=8, depth=4)
+
+
+WORKLOADS["unet"] = Workload(
+    "unet", "U-Net 8-16-32-64-128 (ember train's shapes-seg model), 3x64x64, 4 classes, "
+    "batch 16", 16, (3, 64, 64), _unet_torch, _unet_ember, classes=4, target_shape=(64, 64))

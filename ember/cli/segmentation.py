@@ -103,7 +103,7 @@ def _choose_model(args) -> str:
 
 
 def train(args) -> int:
-    """Train a U-Net (or UNet++) with per-pixel cross-entropy; report the test set's mean
+    """Train a U-Net (or UNet++) with cross-entropy + Dice; report the test set's mean
     IoU, per-class IoU, Dice and boundary F1; write checkpoints, history and overlays."""
     model_name = _choose_model(args)
     if args.augment:
@@ -153,9 +153,15 @@ def train(args) -> int:
             "recipe": {"epochs": epochs, "batch_size": batch_size, "optimizer": args.optimizer,
                        "lr": lr, "scheduler": args.scheduler,
                        "weight_decay": args.weight_decay, "seed": args.seed,
-                       "n_train": config["n_train"], "loss": "cross-entropy (each output)"}}
-    # one loss per output: UNet++ trains every depth (deep supervision); a U-Net has one
-    trainer = Trainer(model, nn.DeepSupervisionLoss(nn.CrossEntropyLoss()), optimizer,
+                       "n_train": config["n_train"],
+                       "loss": "cross-entropy + batch Dice, on each output"}}
+    # cross-entropy + Dice (which counts each class's overlap equally, the small shapes as
+    # much as the background; over the whole batch, so that the many images without a
+    # triangle do not each push its predictions to zero); one such loss per output: UNet++
+    # trains every depth
+    loss = nn.DeepSupervisionLoss(nn.CombinedLoss(
+        nn.CrossEntropyLoss(), nn.DiceLoss(from_logits=True, batch=True)))
+    trainer = Trainer(model, loss, optimizer,
                       metrics=["mean_iou", "pixel_accuracy"], scheduler=scheduler,
                       callbacks=callbacks, progress=not args.no_progress, meta=meta)
     if args.resume:

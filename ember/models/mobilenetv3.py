@@ -65,11 +65,11 @@ class InvertedResidual(nn.Module):
     """
 
     def __init__(self, cnf: InvertedResidualConfig, norm_layer: Callable[..., nn.Module],
-                 se_layer: Callable[..., nn.Module] = partial(
-                     SqueezeExcitation, scale_activation=nn.Hardsigmoid)) -> None:
+                 se_layer: Callable[..., nn.Module] | None = None) -> None:
         super().__init__()
         if not 1 <= cnf.stride <= 2:
             raise ValueError(f"InvertedResidual: stride must be 1 or 2, got {cnf.stride}")
+        se_layer = se_layer or partial(SqueezeExcitation, scale_activation=nn.Hardsigmoid)
         self.use_res_connect = cnf.stride == 1 and cnf.input_channels == cnf.out_channels
         activation = nn.Hardswish if cnf.use_hs else nn.ReLU
         layers: list[nn.Module] = []

@@ -69,3 +69,20 @@ def test_deep_supervision_gradients_reach_every_output():
     b = em.tensor(logits.numpy() * 2, requires_grad=True)
     nn.DeepSupervisionLoss()([a, b], target).backward()
     assert np.abs(a.grad.numpy()).sum() > 0 and np.abs(b.grad.numpy()).sum() > 0
+
+
+def test_batch_dice_sums_over_the_whole_batch():
+    """batch=True: one Dice per class from the sums over all images and pixels."""
+    logits, target = _data()
+    p = logits.softmax(1).numpy()
+    onehot = np.eye(3)[target.numpy()].transpose(0, 3, 1, 2)
+    overlap = (p * onehot).sum(axis=(0, 2, 3))
+    total = p.sum(axis=(0, 2, 3)) + onehot.sum(axis=(0, 2, 3))
+    expected = np.mean(1 - (2 * overlap + 1) / (total + 1))
+    got = nn.DiceLoss(from_logits=True, batch=True)(logits, target)
+    np.testing.assert_allclose(got.item(), expected, rtol=1e-12)
+    binary = em.tensor(np.random.default_rng(2).random((3, 4, 4)))
+    mask = (binary > 0.5).double()
+    b, m = binary.numpy(), mask.numpy()
+    np.testing.assert_allclose(F.dice_loss(binary, mask, batch=True).item(),
+                               1 - (2 * (b * m).sum() + 1) / (b.sum() + m.sum() + 1), rtol=1e-12)

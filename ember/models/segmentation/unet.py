@@ -13,7 +13,6 @@ default) and adds BatchNorm after every convolution.
 from __future__ import annotations
 
 from ember import functions, nn
-from ember.nn import functional as F
 from ember.tensor import Tensor
 
 __all__ = ["DoubleConv", "UNet", "UNetUp", "unet", "SKIPS", "center_crop", "pad_to"]

@@ -13,7 +13,7 @@ from ember.nn.functional.linear import *  # noqa: F403
 from ember.nn.functional.loss import *  # noqa: F403
 from ember.nn.functional.normalization import *  # noqa: F403
 from ember.nn.functional.pooling import *  # noqa: F403
+from ember.nn.functional.pyramid import *  # noqa: F403
 from ember.nn.functional.recurrent import *  # noqa: F403
 from ember.nn.functional.sparse import *  # noqa: F403
 from ember.nn.functional.vision import *  # noqa: F403
-from ember.nn.functional.pyramid import *  # noqa: F403

@@ -137,7 +137,8 @@ def _sum_over(x: Tensor, dims: tuple) -> Tensor:
 
 
 def dice_loss(input: Tensor, target: Tensor, smooth: float = 1.0, reduction: str = "mean",
-              mode: str | None = None, from_logits: bool = False) -> Tensor:
+              mode: str | None = None, from_logits: bool = False, batch: bool = False
+              ) -> Tensor:
     """Soft Dice loss for segmentation (Milletari et al., 2016, V-Net), per sample:
 
     .. math:: \\ell = 1 - \\frac{2 \\sum p\\, t + s}{\\sum p + \\sum t + s}
@@ -150,6 +151,10 @@ def dice_loss(input: Tensor, target: Tensor, smooth: float = 1.0, reduction: str
     The choice made: Dice is computed per sample and, in the multi-class case, per class
     (over the spatial dimensions only), then averaged over the classes (every class
     counts equally, the background included); ``reduction`` then reduces over the batch.
+    With ``batch=True`` the sums also run over the batch (one Dice per class for the
+    whole batch, as MONAI's ``batch=True``): a class absent from one image then no longer
+    pulls that image's predictions of it to zero with the full weight of a sample's
+    loss, which matters for small classes that most images lack.
 
     Args:
         input: probabilities; (N, *) for ``'binary'``, (N, C, *) for ``'multiclass'``.
@@ -164,6 +169,8 @@ def dice_loss(input: Tensor, target: Tensor, smooth: float = 1.0, reduction: str
             ``mode='multiclass'`` for one-hot targets.
         from_logits: the input is logits: softmax over dim 1 (``'multiclass'``) or a
             sigmoid (``'binary'``) is applied first (default False: probabilities).
+        batch: sum over the batch too (default False: per sample); the loss is then one
+            number whatever ``reduction`` is.
 
     Shape:
         output () or (N,) for ``'none'``.
@@ -199,9 +206,13 @@ def dice_loss(input: Tensor, target: Tensor, smooth: float = 1.0, reduction: str
         raise ValueError(f"{name}: mode must be 'binary', 'multiclass' or None, got {mode!r}")
     if from_logits:
         input = input.softmax(1) if mode == "multiclass" else input.sigmoid()
+    if batch:  # the batch joins the summed dimensions: (1, ...) with N times the pixels
+        dims = (0, *dims)
     overlap = _sum_over(input * target, dims)
     total = _sum_over(input, dims) + _sum_over(target, dims)
     loss = 1 - (2 * overlap + smooth) / (total + smooth)
+    if batch:
+        return loss.mean() if mode == "multiclass" else loss
     if mode == "multiclass":
         loss = loss.mean(1)
     return apply_reduction(loss, reduction)

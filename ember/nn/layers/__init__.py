@@ -5,10 +5,10 @@ from ember.nn.layers.conv import *  # noqa: F403
 from ember.nn.layers.dropout import *  # noqa: F403
 from ember.nn.layers.linear import *  # noqa: F403
 from ember.nn.layers.loss import *  # noqa: F403
+from ember.nn.layers.losses_combined import *  # noqa: F403
 from ember.nn.layers.norm import *  # noqa: F403
 from ember.nn.layers.pooling import *  # noqa: F403
+from ember.nn.layers.pyramid import *  # noqa: F403
 from ember.nn.layers.recurrent import *  # noqa: F403
 from ember.nn.layers.sparse import *  # noqa: F403
 from ember.nn.layers.upsampling import *  # noqa: F403
-from ember.nn.layers.pyramid import *  # noqa: F403
-from ember.nn.layers.losses_combined import *  # noqa: F403

@@ -62,6 +62,8 @@ class DiceLoss(_Loss):
         mode: ``'binary'``, ``'multiclass'``, or None to infer it from the target.
         from_logits: apply softmax over dim 1 (multi-class) or a sigmoid (binary) to the
             input first, so the loss takes a network's raw scores (default False).
+        batch: one Dice per class over the whole batch instead of per sample (default
+            False; see :func:`~ember.nn.functional.dice_loss`).
 
     Shape:
         binary: input (N, *), target (N, *); multi-class: input (N, C, *), target (N, *)
@@ -73,16 +75,18 @@ class DiceLoss(_Loss):
     tensor(0.1200)
     """
 
-    fields = ("smooth", "mode", "from_logits")
+    fields = ("smooth", "mode", "from_logits", "batch")
 
     def __init__(self, smooth: float = 1.0, reduction: str = "mean",
-                 mode: str | None = None, from_logits: bool = False) -> None:
+                 mode: str | None = None, from_logits: bool = False,
+                 batch: bool = False) -> None:
         super().__init__(reduction=reduction)
         if mode not in (None, "binary", "multiclass"):
             raise ValueError(f"DiceLoss: mode must be 'binary', 'multiclass' or None, "
                              f"got {mode!r}")
         self.smooth, self.mode, self.from_logits = smooth, mode, from_logits
+        self.batch = batch
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.dice_loss(input, target, smooth=self.smooth, reduction=self.reduction,
-                           mode=self.mode, from_logits=self.from_logits)
+                           mode=self.mode, from_logits=self.from_logits, batch=self.batch)
