@@ -39,7 +39,7 @@ CLAIM = ("skip connections restore the detail that pooling loses: U-Net's concat
          "skips segment with a higher mean IoU and sharper boundaries than no skips, and at "
          "least as well as FCN-style additive skips")
 SIZES = {
-    "full": {"n_train": 600, "n_test": 100, "size": 48, "base_channels": 8, "depth": 3,
+    "full": {"n_train": 400, "n_test": 100, "size": 48, "base_channels": 8, "depth": 3,
              "epochs": 8, "batch_size": 16, "lr": 4e-3},
     "smoke": {"n_train": 12, "n_test": 4, "size": 16, "base_channels": 2, "depth": 2,
               "epochs": 1, "batch_size": 6, "lr": 4e-3},

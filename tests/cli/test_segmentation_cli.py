@@ -99,3 +99,16 @@ def test_bad_input_gives_one_line_errors(trained, tmp_path, capsys):
     _one_line_error(capsys, ["segment", str(trained / "best.safetensors"),
                              str(tmp_path / "tiny.npy"), "-o", str(tmp_path / "m.png")],
                     "too small")
+
+
+def test_unet_plus_plus_trains_with_deep_supervision(tmp_path, monkeypatch, capsys):
+    tiny = dict(TINY, epochs=1, n_train=12, n_test=3)
+    monkeypatch.setattr(recipes, "segmentation_defaults", lambda model, dataset: tiny)
+    out = tmp_path / "unetpp"
+    assert main(["train", "--model", "unet++", "--dataset", "shapes-seg", "--no-progress",
+                 "--val-fraction", "0", "--out", str(out)]) == 0
+    assert (out / "report.txt").read_text().startswith("unet++ on shapes-seg: test mean IoU")
+    from ember.cli.segmentation import _restore
+
+    model, meta = _restore(str(out / "best.safetensors"))
+    assert type(model).__name__ == "UNetPlusPlus" and meta["recipe"]["n_train"] == 12
