@@ -72,3 +72,19 @@ if _os.environ.get("EMBER_KEEP_MEMORY", "1") != "0":
 
 from ember import data, datasets, explain, metrics, models, nn, optim, train  # noqa: E402
 from ember.summary import summary  # noqa: E402
+
+# PyTorch's API surface (issue 13): devices, Size, typed constructors, namespaces
+from ember import accelerator, backends, cuda, utils  # noqa: E402
+from ember.devices import device  # noqa: E402
+from ember.size import Size  # noqa: E402
+from ember.tensor_types import (  # noqa: E402
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)

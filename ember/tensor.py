@@ -20,15 +20,17 @@ import copy
 
 import numpy as np
 
-from ember import dtypes
+from ember import devices, dtypes
 from ember.autograd import engine
+from ember.size import Size
 
 
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     Create tensors with :func:`ember.tensor` and the creation functions (``zeros``,
-    ``randn``, ...); ``Tensor(data)`` is the same as ``ember.tensor(data)``.
+    ``randn``, ...); ``Tensor(data)`` is the same as ``ember.tensor(data)``, and
+    ``Tensor(2, 3)`` (sizes) an uninitialised float tensor, as ``torch.Tensor(2, 3)``.
 
     Attributes:
         grad: the accumulated gradient (a Tensor), or None before any backward().
@@ -40,10 +42,19 @@ class Tensor:
     __array_ufunc__ = None  # NumPy defers `array + tensor` to Tensor.__radd__
     __hash__ = object.__hash__  # `==` is elementwise, so hash by identity, as PyTorch does
 
-    def __init__(self, data, dtype=None, requires_grad: bool = False) -> None:
+    def __init__(self, *data, dtype=None, requires_grad: bool = False, device=None) -> None:
         from ember.creation import _as_array
+        from ember.tensor_types import is_sizes
 
-        self._data = _as_array(data, dtype, copy=True)
+        devices.check_device(device, "Tensor")
+        if not data or is_sizes(data):  # Tensor(2, 3): sizes, as torch.Tensor
+            size = tuple(data[0]) if len(data) == 1 and isinstance(data[0], tuple) else data
+            size = size if data else (0,)
+            data = (np.empty(size, dtypes.as_dtype(dtype) or dtypes.get_default_dtype()),)
+        if len(data) != 1:
+            raise TypeError(f"Tensor(): expected sizes (ints) or one sequence of data, got "
+                            f"{len(data)} arguments")
+        self._data = _as_array(data[0], dtype, copy=True)
         self.grad = None
         self._node = None
         self._vc = [0]
@@ -102,8 +113,8 @@ class Tensor:
         self._vc[0] += 1
 
     @property
-    def shape(self) -> tuple:
-        return self._data.shape
+    def shape(self) -> Size:
+        return Size(self._data.shape)
 
     @property
     def ndim(self) -> int:
@@ -114,8 +125,17 @@ class Tensor:
         return self._data.dtype
 
     @property
-    def device(self) -> str:
-        return "cpu" if type(self._data) is np.ndarray else "gpu"
+    def device(self) -> devices.device:
+        """Where the values live: ``device(type='cpu')`` (ember computes on the CPU)."""
+        return devices.CPU
+
+    @property
+    def is_cpu(self) -> bool:
+        return True
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
 
     @property
     def is_leaf(self) -> bool:
@@ -142,7 +162,7 @@ class Tensor:
     def size(self, dim: int | None = None):
         """The shape, or the length of dimension ``dim`` (as ``torch.Tensor.size``)."""
         if dim is None:
-            return self._data.shape
+            return Size(self._data.shape)
         return self._data.shape[dim]
 
     def dim(self) -> int:
@@ -217,36 +237,65 @@ class Tensor:
         return format(str(self), spec)
 
     def to(self, *args, **kwargs) -> Tensor:
-        """``to(dtype)``, ``to("cpu")`` or ``to(other_tensor)``: a converted tensor, or self."""
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other_tensor)``:
+        a converted tensor, or self when nothing changes (``copy=True`` always copies).
+
+        The device must be one ember has (the CPU); another is a DeviceError.
+        """
         dtype = kwargs.pop("dtype", None)
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, str):
-                if a != "cpu":
-                    raise ValueError(f"to(): unsupported device {a!r} (ember runs on the CPU)")
-            else:
-                dtype = a
-        kwargs.pop("device", None)
+        device = kwargs.pop("device", None)
+        copy = kwargs.pop("copy", False)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("copy", None)
+        kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to(): unexpected arguments {sorted(kwargs)}")
-        return self if dtype is None else self.type(dtype)
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype, device = a.dtype, a.device
+            elif isinstance(a, (str, devices.device)):
+                device = a
+            elif isinstance(a, builtins.bool):  # to(dtype, non_blocking, copy) positionally
+                continue
+            else:
+                dtype = a
+        devices.check_device(device, "to")
+        if dtype is not None and dtypes.as_dtype(dtype) != self.dtype:
+            return self.type(dtype)
+        return F.clone(self) if copy else self
 
     def cpu(self) -> Tensor:
         return self
 
-    def type(self, dtype=None):
-        """Without arguments, the dtype's name; with a dtype, a converted tensor (or self)."""
+    def cuda(self, device=None, non_blocking: bool = False) -> Tensor:
+        """A copy on a CUDA GPU: ember has none, so this is a DeviceError."""
+        devices.check_device("cuda" if device is None else device, "cuda")
+        return self
+
+    def pin_memory(self) -> Tensor:
+        raise devices.DeviceError("pin_memory(): pinned memory needs an accelerator, and "
+                                  "ember has none")
+
+    def is_pinned(self) -> bool:
+        return False
+
+    def type(self, dtype=None, non_blocking: bool = False):
+        """Without arguments, the tensor type's name (``'ember.FloatTensor'``); with a
+        dtype, a legacy type (``em.LongTensor``) or its name, a converted tensor (or self).
+        """
+        from ember import tensor_types
+
         if dtype is None:
-            return str(self.dtype)
+            return tensor_types.type_name(self.dtype)
+        if isinstance(dtype, str):
+            dtype = tensor_types.dtype_of_name(dtype)
         dtype = dtypes.as_dtype(dtype)
         if dtype == self.dtype:
             return self
         return F.astype(self, dtype)
 
-    astype = type
+    def astype(self, dtype) -> Tensor:
+        """A copy converted to ``dtype`` (NumPy's spelling of ``type(dtype)``)."""
+        return self.type(dtype)
 
     def float(self) -> Tensor:
         return self.type(dtypes.float32)

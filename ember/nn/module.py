@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from ember import dtypes
+from ember import devices, dtypes
 from ember.autograd.engine import no_grad
 from ember.tensor import Tensor
 
@@ -385,19 +385,31 @@ class Module:
         return self
 
     def to(self, *args, **kwargs) -> Module:
-        """``to(dtype)`` converts floating parameters and buffers; ``to("cpu")`` is a no-op."""
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(tensor)``: floating
+        parameters and buffers converted in place; returns self.
+
+        The device must be one ember has (the CPU); another is a DeviceError.
+        """
         dtype = kwargs.pop("dtype", None)
+        device = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"Module.to(): unexpected arguments {sorted(kwargs)}")
         for a in args:
-            if isinstance(a, str):
-                if a != "cpu":
-                    raise ValueError(f"to(): unsupported device {a!r} (ember runs on the CPU)")
-            else:
+            if isinstance(a, Tensor):
+                dtype, device = a.dtype, a.device
+            elif isinstance(a, (str, devices.device)):
+                device = a
+            elif not isinstance(a, bool):  # to(device, dtype, non_blocking)
                 dtype = a
+        devices.check_device(device, "Module.to")
         if dtype is None:
             return self
         dtype = dtypes.as_dtype(dtype)
         if dtype.kind != "f":
-            raise TypeError(f"Module.to(): only floating dtypes are allowed, got {dtype}")
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired "
+                            f"dtype={dtype}")
         return self._apply(lambda a: a.astype(dtype) if a.dtype.kind == "f" else a)
 
     def float(self) -> Module:
@@ -406,7 +418,15 @@ class Module:
     def double(self) -> Module:
         return self.to(dtypes.float64)
 
+    def half(self) -> Module:
+        return self.to(dtypes.float16)
+
     def cpu(self) -> Module:
+        return self
+
+    def cuda(self, device=None) -> Module:
+        """Move to a CUDA GPU: ember has none, so this is a DeviceError."""
+        devices.check_device("cuda" if device is None else device, "Module.cuda")
         return self
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
