@@ -63,6 +63,7 @@ def test_common_layers_have_their_pytorch_path():
     from ember.nn.modules.pooling import MaxPool2d
     from ember.nn.modules.rnn import LSTM
     from ember.nn.modules.sparse import Embedding
+
     from ember.nn.parameter import Parameter
 
     assert (Linear, Conv2d, ReLU, BatchNorm2d, Sequential, Dropout, CrossEntropyLoss, Module,
