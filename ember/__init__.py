@@ -70,24 +70,14 @@ __version__ = "0.1.0"
 if _os.environ.get("EMBER_KEEP_MEMORY", "1") != "0":
     _keep_freed_memory()  # reuse freed array memory instead of faulting it in every step
 
+from ember import data, datasets, explain, metrics, models, nn, optim, train  # noqa: E402
+from ember.summary import summary  # noqa: E402
+
 # PyTorch's API surface (issue 13): devices, Size, typed constructors, namespaces
-from ember import (  # noqa: E402  # noqa: E402
-    accelerator,
-    backends,
-    cuda,
-    data,
-    datasets,
-    explain,
-    metrics,
-    models,
-    nn,
-    optim,
-    train,
-    utils,
-)
+# isort: split
+from ember import accelerator, backends, cuda, utils  # noqa: E402
 from ember.devices import device  # noqa: E402
 from ember.size import Size  # noqa: E402
-from ember.summary import summary  # noqa: E402
 from ember.tensor_types import (  # noqa: E402
     BoolTensor,
     ByteTensor,
