@@ -22,6 +22,7 @@ import numpy as np
 
 from ember import devices, dtypes
 from ember.autograd import engine
+from ember.errors import ShapeError
 from ember.size import Size
 
 
@@ -203,7 +204,7 @@ class Tensor:
     def item(self):
         """The value of a one-element tensor as a Python number."""
         if self._data.size != 1:
-            raise ValueError(
+            raise ShapeError(
                 f"item(): only one-element tensors can be converted to a Python scalar, "
                 f"this one has shape {self.shape}"
             )
@@ -452,8 +453,8 @@ class Tensor:
         """Copy ``src`` (broadcast to this shape, cast to this dtype) into self, in place."""
         self._check_inplace("copy_", src)
         src = src._data if isinstance(src, Tensor) else np.asarray(src)
-        if np.broadcast_shapes(src.shape, self.shape) != self.shape:
-            raise ValueError(f"copy_: cannot copy a tensor of shape {tuple(src.shape)} "
+        if not _broadcasts_to(src.shape, self.shape):
+            raise ShapeError(f"copy_: cannot copy a tensor of shape {tuple(src.shape)} "
                              f"into one of shape {self.shape}")
         return self._write("copy_", lambda a: np.copyto(a, src, casting="unsafe"))
 
@@ -563,6 +564,9 @@ class Tensor:
     def __mod__(self, other):
         return F.remainder(self, other)
 
+    def __rmod__(self, other):
+        return F.remainder(other, self)
+
     def __eq__(self, other):
         return F.eq(self, other)
 
@@ -582,16 +586,40 @@ class Tensor:
         return F.ge(self, other)
 
     def __and__(self, other):
-        return F.logical_and(self, other)
+        return F.bitwise_and(self, _operand(other))
+
+    def __rand__(self, other):
+        return F.bitwise_and(_operand(other), self)
 
     def __or__(self, other):
-        return F.logical_or(self, other)
+        return F.bitwise_or(self, _operand(other))
+
+    def __ror__(self, other):
+        return F.bitwise_or(_operand(other), self)
 
     def __xor__(self, other):
-        return F.logical_xor(self, other)
+        return F.bitwise_xor(self, _operand(other))
+
+    def __rxor__(self, other):
+        return F.bitwise_xor(_operand(other), self)
 
     def __invert__(self):
-        return F.logical_not(self)
+        if self._data.dtype.kind == "f":
+            raise TypeError("~ (operator.invert) is only implemented on integer and bool "
+                            f"tensors, not {self.dtype}")
+        return F.bitwise_not(self)
+
+    def __lshift__(self, other):
+        return F.bitwise_left_shift(self, _operand(other))
+
+    def __rlshift__(self, other):
+        return F.bitwise_left_shift(_operand(other), self)
+
+    def __rshift__(self, other):
+        return F.bitwise_right_shift(self, _operand(other))
+
+    def __rrshift__(self, other):
+        return F.bitwise_right_shift(_operand(other), self)
 
     def __getitem__(self, key):
         return F.getitem(self, key)
@@ -639,6 +667,14 @@ class _HookHandle:
     def remove(self) -> None:
         if self.hook in self.hooks:
             self.hooks.remove(self.hook)
+
+
+def _broadcasts_to(shape: tuple, target: tuple) -> bool:
+    """Whether an array of ``shape`` broadcasts to ``target`` (without growing it)."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
 
 
 def _operand(x):
@@ -695,5 +731,15 @@ _FUNCTION_METHODS = (
     "contiguous", "repeat", "view_as", "reshape_as", "expand_as", "unbind",
 )
 for _name in _FUNCTION_METHODS:
+    setattr(Tensor, _name, getattr(F, _name))
+del _name
+
+# PyTorch's methods added for issue 13 (the same rule: the function, tensor first)
+_API_METHODS = (
+    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
+    "bitwise_right_shift", "logical_and", "logical_or", "logical_xor", "logical_not",
+    "floor_divide", "remainder",
+)
+for _name in _API_METHODS:
     setattr(Tensor, _name, getattr(F, _name))
 del _name

@@ -31,6 +31,7 @@ import numpy as np
 
 from ember import devices, dtypes
 from ember.autograd.engine import no_grad
+from ember.errors import ShapeError, StateDictError
 from ember.tensor import Tensor
 
 
@@ -354,14 +355,15 @@ class Module:
                 parts.append("missing keys " + ", ".join(missing))
             if unexpected:
                 parts.append("unexpected keys " + ", ".join(unexpected))
-            raise KeyError(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
+            raise StateDictError(f"load_state_dict for {type(self).__name__}: "
+                                 + "; ".join(parts))
         arrays = {}
         for key, target in own.items():
             if key not in state_dict:
                 continue
             value = _to_array(state_dict[key])
             if value.shape != target.shape:
-                raise ValueError(f"load_state_dict: {key} has shape {tuple(value.shape)} in "
+                raise ShapeError(f"load_state_dict: {key} has shape {tuple(value.shape)} in "
                                  f"the state dict but {target.shape} in the model")
             arrays[key] = value
         with no_grad():  # all shapes checked first: a failed load changes nothing
