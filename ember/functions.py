@@ -784,6 +784,23 @@ bitwise_and, bitwise_or, bitwise_xor = (bitwise.bitwise_and, bitwise.bitwise_or,
                                         bitwise.bitwise_xor)
 bitwise_not = bitwise.bitwise_not
 bitwise_left_shift, bitwise_right_shift = bitwise.bitwise_left_shift, bitwise.bitwise_right_shift
+greater_equal, less_equal, not_equal = ge, le, ne
+
+
+def clamp_min(input, min) -> Tensor:
+    """max(input, min) elementwise (``clamp(input, min=min)``)."""
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max) -> Tensor:
+    """min(input, max) elementwise (``clamp(input, max=max)``)."""
+    return clamp(input, max=max)
+
+
+# out= for the functions PyTorch gives it (ember/out.py); keep this block after every def
+from ember import out as _out  # noqa: E402
+
+_out.add_out_keyword(globals())
 
 
 __all__ = [

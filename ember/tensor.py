@@ -379,134 +379,8 @@ class Tensor:
         return new
 
     # ------------------------------------------------------------------ in place
-
-    def _check_inplace(self, name: str, *others) -> None:
-        if not engine._mode.enabled:
-            return
-        if self._requires_grad or builtins.any(
-            isinstance(o, Tensor) and o._requires_grad for o in others
-        ):
-            if self._node is None and self._requires_grad:
-                raise RuntimeError(
-                    f"{name}: a leaf tensor that requires grad cannot be changed in place "
-                    "while gradients are recorded; do it inside em.no_grad(), as optimisers do"
-                )
-            raise RuntimeError(
-                f"{name}: in-place ops are not recorded for backward(); use the "
-                f"out-of-place form (y = {name.rstrip('_')}(...)) instead"
-            )
-
-    def _write(self, name: str, write) -> Tensor:
-        """Apply ``write(array)`` to this tensor's array in place and bump its version."""
-        try:
-            write(self._data)
-        except ValueError as error:
-            if not self._data.flags.writeable:
-                raise RuntimeError(
-                    f"{name}: this tensor is a read-only view (from expand/broadcast_to); "
-                    "clone() it before changing it in place"
-                ) from None
-            raise ValueError(f"{name}: {error}") from None
-        except TypeError as error:  # NumPy's casting error, e.g. float into int64
-            raise TypeError(f"{name}: {error}") from None
-        self._vc[0] += 1
-        return self
-
-    def _inplace_binary(self, name, ufunc, other, alpha=1) -> Tensor:
-        self._check_inplace(name, other)
-        other = other._data if isinstance(other, Tensor) else other
-        if alpha != 1:
-            other = other * alpha
-        return self._write(name, lambda a: ufunc(a, other, out=a, casting="same_kind"))
-
-    def add_(self, other, *, alpha=1) -> Tensor:
-        """self += alpha * other, in place."""
-        return self._inplace_binary("add_", np.add, other, alpha)
-
-    def sub_(self, other, *, alpha=1) -> Tensor:
-        """self -= alpha * other, in place."""
-        return self._inplace_binary("sub_", np.subtract, other, alpha)
-
-    def mul_(self, other) -> Tensor:
-        """self *= other, in place."""
-        return self._inplace_binary("mul_", np.multiply, other)
-
-    def div_(self, other) -> Tensor:
-        """self /= other, in place."""
-        return self._inplace_binary("div_", np.true_divide, other)
-
-    def pow_(self, exponent) -> Tensor:
-        """self **= exponent, in place."""
-        return self._inplace_binary("pow_", np.power, exponent)
-
-    def zero_(self) -> Tensor:
-        """Fill with zeros, in place."""
-        return self.fill_(0)
-
-    def fill_(self, value) -> Tensor:
-        """Fill with ``value``, in place."""
-        self._check_inplace("fill_", value)
-        value = value._data if isinstance(value, Tensor) else value
-        return self._write("fill_", lambda a: a.__setitem__(Ellipsis, value))
-
-    def copy_(self, src) -> Tensor:
-        """Copy ``src`` (broadcast to this shape, cast to this dtype) into self, in place."""
-        self._check_inplace("copy_", src)
-        src = src._data if isinstance(src, Tensor) else np.asarray(src)
-        if not _broadcasts_to(src.shape, self.shape):
-            raise ShapeError(f"copy_: cannot copy a tensor of shape {tuple(src.shape)} "
-                             f"into one of shape {self.shape}")
-        return self._write("copy_", lambda a: np.copyto(a, src, casting="unsafe"))
-
-    def clamp_(self, min=None, max=None) -> Tensor:
-        """Clamp to [min, max], in place."""
-        self._check_inplace("clamp_")
-        return self._write("clamp_", lambda a: np.clip(a, min, max, out=a))
-
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        """Fill with samples of U(a, b) from the global generator, in place."""
-        from ember import random
-
-        self._check_inplace("uniform_")
-        values = random.generator().uniform(a, b, self.shape)
-        return self._write("uniform_", lambda x: np.copyto(x, values, casting="unsafe"))
-
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        """Fill with samples of N(mean, std^2) from the global generator, in place."""
-        from ember import random
-
-        self._check_inplace("normal_")
-        values = random.generator().normal(mean, std, self.shape)
-        return self._write("normal_", lambda x: np.copyto(x, values, casting="unsafe"))
-
-    def __setitem__(self, key, value) -> None:
-        self._check_inplace("__setitem__", value)
-        key = F._index_key(key)
-        value = value._data if isinstance(value, Tensor) else value
-        self._write("__setitem__", lambda a: a.__setitem__(key, value))
-
-    # In-place operators. While gradients are recorded on this tensor they fall back to
-    # the out-of-place op (`loss += penalty` rebinds `loss` to a new node), so they can
-    # never corrupt a graph; otherwise they change the array in place, as in PyTorch.
-
-    def _augmented(self, name, out_of_place, other):
-        if engine._mode.enabled and (
-            self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)
-        ):
-            return out_of_place(self, other)
-        return getattr(self, name)(other)
-
-    def __iadd__(self, other):
-        return self._augmented("add_", Tensor.__add__, other)
-
-    def __isub__(self, other):
-        return self._augmented("sub_", Tensor.__sub__, other)
-
-    def __imul__(self, other):
-        return self._augmented("mul_", Tensor.__mul__, other)
-
-    def __itruediv__(self, other):
-        return self._augmented("div_", Tensor.__truediv__, other)
+    # add_, mul_, relu_, copy_, __setitem__, __iadd__, ...: see ember/inplace.py (installed
+    # below), which records them for backward as PyTorch does.
 
     # ------------------------------------------------------------------ operators
 
@@ -731,15 +605,22 @@ _FUNCTION_METHODS = (
     "contiguous", "repeat", "view_as", "reshape_as", "expand_as", "unbind",
 )
 for _name in _FUNCTION_METHODS:
-    setattr(Tensor, _name, getattr(F, _name))
-del _name
+    _function = getattr(F, _name)
+    setattr(Tensor, _name, getattr(_function, "without_out", _function))  # methods take no out=
+del _name, _function
 
 # PyTorch's methods added for issue 13 (the same rule: the function, tensor first)
 _API_METHODS = (
     "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
     "bitwise_right_shift", "logical_and", "logical_or", "logical_xor", "logical_not",
-    "floor_divide", "remainder",
+    "floor_divide", "remainder", "clamp_min", "clamp_max",
 )
 for _name in _API_METHODS:
-    setattr(Tensor, _name, getattr(F, _name))
-del _name
+    _function = getattr(F, _name)
+    setattr(Tensor, _name, getattr(_function, "without_out", _function))
+del _name, _function
+
+# the in-place methods and operators (x.add_(y), x[i] = v, x += y), recorded for backward
+from ember import inplace as _inplace  # noqa: E402
+
+_inplace.install()
