@@ -132,7 +132,8 @@ class Node:
         self.versions = versions
         self.hooks = None
         self.retained = None
-        self.n_inputs = len(inputs)
+        # the inputs PyTorch lists in next_functions: a Python-number exponent of pow is not
+        self.n_inputs = len(inputs) if op.name != "pow" or hasattr(inputs[1], "shape") else 1
 
     @property
     def name(self) -> str:
@@ -199,7 +200,7 @@ class AccumulateGrad:
 _PYTORCH_NAMES = {
     "reshape": "View", "getitem_advanced": "Index", "broadcast_to": "Expand",
     "astype": "ToCopy", "tile": "Repeat", "max_along": "Max", "min_along": "Min",
-    "matmul": "Mm", "linear": "Addmm", "convolution": "Convolution",
+    "linear": "Addmm", "convolution": "Convolution",
     "conv_transpose": "Convolution", "cross_entropy": "NllLoss", "batch_norm": "NativeBatchNorm",
     "layer_norm": "NativeLayerNorm", "max_pool": "MaxPool2DWithIndices", "avg_pool": "AvgPool2D",
     "adaptive_max_pool": "AdaptiveMaxPool2D", "logsigmoid": "LogSigmoid",
@@ -219,10 +220,15 @@ def pytorch_name(node: Node) -> str:
         if op.name == "getitem_basic":
             key = (node.params or {}).get("key")
             name = "Select" if isinstance(key, int) else "Slice"
+        elif op.name == "matmul" and node.arrays:
+            ranks = tuple(getattr(a, "ndim", 0) for a in node.arrays)
+            name = {(1, 1): "Dot", (2, 1): "Mv", (2, 2): "Mm"}.get(ranks, "Bmm")
         else:
             name = "".join(part.capitalize() for part in op.name.split("_"))
     overload = 1 if op.name in ("sum", "mean") and (node.params or {}).get("axis") is not None \
         else 0
+    if op.name == "pow" and node.n_inputs == 2:  # a tensor exponent: PowBackward1
+        overload = 1
     return f"{name}Backward{overload}"
 
 
