@@ -89,3 +89,6 @@ from ember.tensor_types import (  # noqa: E402
     LongTensor,
     ShortTensor,
 )
+
+# isort: split
+from ember.inplace import *  # noqa: E402, F403  (em.relu_(x), em.zero_(x), ...)

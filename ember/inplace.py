@@ -393,7 +393,33 @@ def install() -> None:
         setattr(Tensor, operator, METHODS[name])
 
 
-# PyTorch's module-level in-place functions (torch.relu_(x) is x.relu_())
+# ----------------------------------------------------------------------------- functions
+
+
+def _function(name: str):
+    """PyTorch's module-level form of an in-place method: ``em.relu_(x)`` is ``x.relu_()``."""
+
+    def function(input, *args, **kwargs):
+        return METHODS[name](input, *args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``input.{name}(...)``: in place, returns input."
+    return function
+
+
 FUNCTIONS = ("relu_", "sigmoid_", "tanh_", "exp_", "log_", "sqrt_", "abs_", "neg_", "clamp_",
              "clip_", "fill_", "zero_", "square_", "sin_", "cos_", "floor_", "ceil_", "round_",
              "erf_", "erfc_", "rsqrt_", "log1p_", "clamp_min_", "clamp_max_")
+__all__ = [name for name in FUNCTIONS if name in METHODS]
+globals().update({name: _function(name) for name in __all__})
+
+
+def functional_inplace(function, name: str):
+    """``F.elu_(x, alpha)``: the activation ``function`` written into x, in place."""
+
+    def inplace(input, *args, **kwargs):
+        return apply(input, name, lambda s: function(s, *args, **kwargs), args)
+
+    inplace.__name__ = inplace.__qualname__ = name
+    inplace.__doc__ = f"``{name[:-1]}`` in place: the result is written into input."
+    return inplace

@@ -16,3 +16,12 @@ from ember.nn.functional.pooling import *  # noqa: F403
 from ember.nn.functional.recurrent import *  # noqa: F403
 from ember.nn.functional.sparse import *  # noqa: F403
 from ember.nn.functional.vision import *  # noqa: F403
+
+# PyTorch's in-place activations, F.relu_(x) ... (written into x; recorded when x is)
+# isort: split
+from ember.inplace import functional_inplace as _functional_inplace  # noqa: E402
+
+for _name in ("relu", "elu", "leaky_relu", "hardtanh", "threshold", "celu", "selu", "rrelu"):
+    if _name in globals():
+        globals()[_name + "_"] = _functional_inplace(globals()[_name], _name + "_")
+del _name
