@@ -129,3 +129,31 @@ def test_availability_queries_follow_the_common_idiom(torch):
         em.cuda.synchronize()
     with pytest.raises(DeviceError):
         em.cuda.current_device()
+
+
+LAYERS = [
+    lambda nn, d: nn.Linear(2, 3, device=d),
+    lambda nn, d: nn.Conv2d(1, 2, 3, device=d),
+    lambda nn, d: nn.BatchNorm1d(3, device=d),
+    lambda nn, d: nn.InstanceNorm1d(3, device=d),
+    lambda nn, d: nn.LayerNorm(3, device=d),
+    lambda nn, d: nn.GroupNorm(1, 3, device=d),
+    lambda nn, d: nn.Embedding(5, 3, device=d),
+    lambda nn, d: nn.LSTM(3, 4, device=d),
+    lambda nn, d: nn.GRU(3, 4, device=d),
+    lambda nn, d: nn.RNN(3, 4, device=d),
+    lambda nn, d: nn.LSTMCell(3, 4, device=d),
+    lambda nn, d: nn.RNNCell(3, 4, device=d),
+    lambda nn, d: nn.PReLU(device=d),
+]
+
+
+@pytest.mark.parametrize("make", LAYERS)
+def test_layers_take_device_and_dtype(torch, make):
+    ours = make(em.nn, "cpu")
+    theirs = make(torch.nn, "cpu")
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    with pytest.raises(DeviceError):
+        make(em.nn, "cuda")
+    lstm = em.nn.LSTM(3, 4, 1, True, False, 0.0, False, 0, "cpu", em.float64)  # positional
+    assert lstm.weight_ih_l0.dtype == em.float64
