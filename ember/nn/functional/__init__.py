@@ -7,6 +7,7 @@ Each family lives in its own file; this package re-exports them all, so
 
 from ember.functions import pad  # noqa: F401  (F.pad is em.pad)
 from ember.nn.functional.activation import *  # noqa: F403
+from ember.nn.functional.attention import *  # noqa: F403
 from ember.nn.functional.conv import *  # noqa: F403
 from ember.nn.functional.dropout import *  # noqa: F403
 from ember.nn.functional.linear import *  # noqa: F403
