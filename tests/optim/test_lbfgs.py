@@ -78,7 +78,7 @@ def test_lbfgs_trajectory_matches_pytorch(torch, name, problem, options, steps, 
             enumerate(zip(ours, theirs, strict=True)):
         for e, t in zip(e_params, t_params, strict=True):
             assert_close(e, t, rtol=rtol, atol=1e-12, name=f"{name} step {step}")
-        assert e_loss == pytest.approx(t_loss, rel=rtol, abs=1e-14)
+        assert e_loss == pytest.approx(t_loss, rel=rtol, abs=rtol * 1e-3)
         assert (e_evals, e_iter) == (t_evals, t_iter)
 
 
