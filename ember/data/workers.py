@@ -104,11 +104,20 @@ class _WorkerError:
     def reraise(self):
         message = (f"Caught {self.type.__name__} in DataLoader worker process "
                    f"{self.worker_id}.\nOriginal {self.text}")
+        if issubclass(self.type, KeyError):  # a KeyError would print its message quoted
+            message = _Message(message)
         try:
             error = self.type(message)
         except Exception:  # an exception whose constructor takes other arguments
             error = RuntimeError(message)
         raise error
+
+
+class _Message(str):
+    """A message that a KeyError prints as it is (KeyError prints the repr of its text)."""
+
+    def __repr__(self) -> str:
+        return self
 
 
 def _worker_loop(fetch, dataset, index_queue, result_queue, base_seed: int, init_fn,
