@@ -26,6 +26,7 @@ from ember.data.sampler import (
     Sampler,
     SequentialSampler,
     SubsetRandomSampler,
+    WeightedRandomSampler,
 )
 from ember.data.split import KFold, StratifiedKFold, random_split
 from ember.data.workers import WorkerInfo, get_worker_info
@@ -35,4 +36,5 @@ __all__ = [
     "RandomSampler", "Sampler", "SequentialSampler", "StratifiedKFold", "Subset",
     "SubsetRandomSampler", "TensorDataset", "default_collate", "default_convert",
     "random_split", "transforms", "IterableDataset", "get_worker_info", "WorkerInfo",
+    "WeightedRandomSampler",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 
+import numpy as np
 import pytest
 
 import ember as em
@@ -11,7 +12,8 @@ from ember.nn.modules import PYTORCH_FILES
 
 DATA_NAMES = ["DataLoader", "Dataset", "TensorDataset", "ConcatDataset", "Subset",
               "random_split", "Sampler", "SequentialSampler", "RandomSampler",
-              "SubsetRandomSampler", "BatchSampler", "default_collate", "default_convert"]
+              "SubsetRandomSampler", "BatchSampler", "default_collate", "default_convert",
+              "IterableDataset", "WeightedRandomSampler", "get_worker_info"]
 
 
 @pytest.mark.parametrize("name", DATA_NAMES)
@@ -71,3 +73,18 @@ def test_common_layers_have_their_pytorch_path():
         em.nn.Linear, em.nn.Conv2d, em.nn.ReLU, em.nn.BatchNorm2d, em.nn.Sequential,
         em.nn.Dropout, em.nn.CrossEntropyLoss, em.nn.Module, em.nn.LayerNorm,
         em.nn.MaxPool2d, em.nn.LSTM, em.nn.Embedding, em.nn.Parameter)
+
+
+def test_weighted_random_sampler(torch):
+    from ember.utils.data import WeightedRandomSampler
+
+    counts = np.bincount(list(WeightedRandomSampler([1.0, 3.0, 0.0], 4000)), minlength=3)
+    assert counts[2] == 0 and abs(counts[1] / 4000 - 0.75) < 0.03
+    assert sorted(WeightedRandomSampler([1.0, 2.0, 3.0], 3, replacement=False)) == [0, 1, 2]
+    for fw in (torch, em):
+        with pytest.raises(ValueError):
+            fw.utils.data.WeightedRandomSampler([1.0, 2.0], num_samples=0)
+        with pytest.raises(RuntimeError):
+            list(fw.utils.data.WeightedRandomSampler([1.0, 0.0], 3, replacement=False))
+        assert list(fw.utils.data.WeightedRandomSampler([1.0, 0.0], 2, replacement=False)) \
+            == [0, 1]
