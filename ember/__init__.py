@@ -76,7 +76,7 @@ from ember.summary import summary  # noqa: E402
 # PyTorch's API surface (issue 13): devices, Size, typed constructors, namespaces
 # isort: split
 from ember import accelerator, backends, cuda, utils  # noqa: E402
-from ember.devices import device  # noqa: E402
+from ember.devices import device, get_default_device, set_default_device  # noqa: E402
 from ember.size import Size  # noqa: E402
 from ember.tensor_types import (  # noqa: E402
     BoolTensor,

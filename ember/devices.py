@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import builtins
 
-__all__ = ["device", "DeviceError", "as_device", "check_device", "available"]
+__all__ = ["device", "DeviceError", "as_device", "check_device", "available",
+           "get_default_device", "set_default_device"]
 
 # the device types PyTorch knows, so that a misspelt one is an error at once, as there
 _KNOWN_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip",
@@ -130,3 +131,13 @@ def _query(kind: str) -> str:
     if kind == "cuda":
         return "cuda.is_available"
     return "accelerator.is_available"
+
+
+def get_default_device() -> device:
+    """The device factories use when given none: the CPU (``torch.get_default_device``)."""
+    return CPU
+
+
+def set_default_device(spec) -> None:
+    """Set the default device: only the CPU (or None) is accepted, as it is the only one."""
+    check_device(spec, "set_default_device")

@@ -512,26 +512,36 @@ class Tensor:
 
     # ------------------------------------------------------------------ new tensors
 
-    def new_zeros(self, *size, dtype=None, requires_grad=False) -> Tensor:
+    def new_zeros(self, *size, dtype=None, requires_grad=False, device=None) -> Tensor:
         from ember import creation
 
-        return creation.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return creation.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad,
+                              device=device)
 
-    def new_ones(self, *size, dtype=None, requires_grad=False) -> Tensor:
+    def new_ones(self, *size, dtype=None, requires_grad=False, device=None) -> Tensor:
         from ember import creation
 
-        return creation.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return creation.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad,
+                             device=device)
 
-    def new_full(self, size, fill_value, dtype=None, requires_grad=False) -> Tensor:
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False,
+                 device=None) -> Tensor:
         from ember import creation
 
         return creation.full(size, fill_value, dtype=dtype or self.dtype,
-                             requires_grad=requires_grad)
+                             requires_grad=requires_grad, device=device)
 
-    def new_tensor(self, data, dtype=None, requires_grad=False) -> Tensor:
+    def new_empty(self, *size, dtype=None, requires_grad=False, device=None) -> Tensor:
         from ember import creation
 
-        return creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return creation.empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad,
+                              device=device)
+
+    def new_tensor(self, data, dtype=None, requires_grad=False, device=None) -> Tensor:
+        from ember import creation
+
+        return creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad,
+                               device=device)
 
 
 class _HookHandle:

@@ -157,3 +157,20 @@ def test_layers_take_device_and_dtype(torch, make):
         make(em.nn, "cuda")
     lstm = em.nn.LSTM(3, 4, 1, True, False, 0.0, False, 0, "cpu", em.float64)  # positional
     assert lstm.weight_ih_l0.dtype == em.float64
+
+
+def test_new_tensors_and_the_default_device(torch):
+    x = em.ones(2, dtype=em.float64)
+    for make in (lambda t: t.new_zeros(2, 3, device="cpu"), lambda t: t.new_ones(2, device="cpu"),
+                 lambda t: t.new_full((2,), 7.0, device="cpu"),
+                 lambda t: t.new_empty(3, device="cpu"),
+                 lambda t: t.new_tensor([1.0, 2.0], device="cpu")):
+        ours, theirs = make(x), make(torch.ones(2, dtype=torch.float64))
+        assert ours.dtype == em.float64 and tuple(ours.shape) == tuple(theirs.shape)
+        with pytest.raises(DeviceError):
+            make.__call__(x).new_zeros(1, device="cuda")
+    assert em.get_default_device() == em.device("cpu") and repr(torch.get_default_device()) \
+        == repr(em.get_default_device())
+    em.set_default_device("cpu")
+    with pytest.raises(DeviceError):
+        em.set_default_device("cuda")
