@@ -57,7 +57,11 @@ def _sentences(n: int, seed: int = 0) -> str:
 
 @pytest.fixture(scope="module")
 def torch():
-    return pytest.importorskip("torch")
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small models: PyTorch's thread start-up and hand-offs dominate
+    yield torch
+    torch.set_num_threads(threads)
 
 
 def test_polynomial_fit(torch):
