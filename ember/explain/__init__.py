@@ -6,7 +6,7 @@ substituted and the result, and carries the numbers as attributes.
 >>> e.result
 32
 >>> sorted(em.explain.topics())
-['conv', 'conv-output', 'lstm-step', 'params', 'pool', 'receptive-field']
+['conv', 'conv-output', 'entropy', 'lstm-step', 'params', 'pool', 'receptive-field']
 
 The same calculations run on the command line: ``ember explain conv-output --width 32
 --kernel 5 --padding 2 --stride 1`` (``ember explain --help`` lists them).
@@ -23,6 +23,7 @@ from ember.explain.counting import layer_params
 from ember.explain.convolution import convolution
 from ember.explain.pooling import pooling
 from ember.explain.lstm import lstm_step
+from ember.explain.information import information_measures
 
 __all__ = ["Explanation", "register", "topics", "conv_output_size", "receptive_field",
-           "layer_params", "convolution", "pooling", "lstm_step"]
+           "layer_params", "convolution", "pooling", "lstm_step", "information_measures"]

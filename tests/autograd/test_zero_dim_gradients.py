@@ -72,6 +72,8 @@ CASES = {
         + F.layer_norm(_image(x, y), (4,), _v(x).expand(4), _v(y).expand(4)).sum()
         + F.group_norm(_image(x, y), 2, _v(y).expand(2)).sum()
         + F.instance_norm(_image(x, y)).sum()),
+    "information": lambda x, y: (em.special.xlogy(x, y) + em.special.entr(x)
+                                 + em.special.entropy(em.stack([x, y]))),
     "embedding": lambda x, y: F.embedding(em.tensor([0, 1, 1]),
                                           em.stack([x, y]).reshape(2, 1) * x).sum(),
     "recurrent": lambda x, y: sum(
