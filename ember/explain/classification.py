@@ -46,7 +46,7 @@ def softmax_cross_entropy(logits, target: int) -> Explanation:
     exps = [math.exp(v - m) for v in z]
     total = sum(exps)
     p = [e / total for e in exps]
-    loss = -math.log(p[y])
+    loss = m + math.log(total) - float(z[y])  # -log p_y, without forming a tiny p_y
     gradient = [pi - (1.0 if i == y else 0.0) for i, pi in enumerate(p)]
     lines = [f"z = [{', '.join(number(v) for v in z)}], true class y = {y}", "",
              f"Softmax (m = max z = {number(m)}, subtracted for stability):"]
@@ -55,8 +55,9 @@ def softmax_cross_entropy(logits, target: int) -> Explanation:
     lines.append(f"  sum = {' + '.join(number(e) for e in exps)} = {number(total)}")
     lines += [f"  p_{i} = {number(e)} / {number(total)} = {number(pi)}"
               for i, (e, pi) in enumerate(zip(exps, p, strict=True))]
-    lines += ["", "Cross-entropy L = -log p_y:",
-              f"  L = -ln({number(p[y])}) = {number(loss)}", "",
+    lines += ["", "Cross-entropy L = -log p_y = m + ln(sum) - z_y:",
+              f"  L = -ln({number(p[y])}) = {number(m)} + ln({number(total)}) - "
+              f"{number(z[y])} = {number(loss)}", "",
               "Gradient dL/dz_i = p_i - y_i (y one-hot):"]
     lines += [f"  dL/dz_{i} = {number(pi)} - {1 if i == y else 0} = {number(g)}"
               for i, (pi, g) in enumerate(zip(p, gradient, strict=True))]
