@@ -20,7 +20,7 @@ from __future__ import annotations
 import builtins
 
 __all__ = ["device", "DeviceError", "as_device", "check_device", "available",
-           "get_default_device", "set_default_device"]
+           "get_default_device", "set_default_device", "parse_to"]
 
 # the device types PyTorch knows, so that a misspelt one is an error at once, as there
 _KNOWN_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip",
@@ -141,3 +141,26 @@ def get_default_device() -> device:
 def set_default_device(spec) -> None:
     """Set the default device: only the CPU (or None) is accepted, as it is the only one."""
     check_device(spec, "set_default_device")
+
+
+def parse_to(args: tuple, kwargs: dict, op: str) -> tuple:
+    """The (device, dtype, copy) that ``to(...)`` was asked for, as PyTorch reads its
+    arguments: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``, with
+    ``non_blocking``/``memory_format`` accepted. The device is checked."""
+    from ember.tensor import Tensor
+
+    kwargs = dict(kwargs)
+    dtype, dev = kwargs.pop("dtype", None), kwargs.pop("device", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"{op}(): unexpected arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype, dev = a.dtype, a.device
+        elif isinstance(a, (str, device)):
+            dev = a
+        elif not isinstance(a, builtins.bool):  # to(dtype, non_blocking, copy) positionally
+            dtype = a
+    return check_device(dev, op), dtype, copy

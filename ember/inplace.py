@@ -107,16 +107,19 @@ def write(self: Tensor, name: str, values) -> Tensor:
     return self
 
 
+def _broadcasts_to(shape: tuple, target: tuple) -> bool:
+    """Whether an array of ``shape`` broadcasts to ``target`` (without growing it)."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
 def _check_result(self: Tensor, name: str, values: np.ndarray) -> None:
     """The result must fit self: the same shape (or broadcast to it), a castable dtype."""
-    if values.shape != self._data.shape:
-        try:
-            fits = np.broadcast_shapes(values.shape, self._data.shape) == self._data.shape
-        except ValueError:
-            fits = False
-        if not fits:
-            raise ShapeError(f"{name}: the result of shape {tuple(values.shape)} does not fit "
-                             f"the tensor of shape {tuple(self._data.shape)} it is written into")
+    if not _broadcasts_to(values.shape, self._data.shape):
+        raise ShapeError(f"{name}: the result of shape {tuple(values.shape)} does not fit "
+                         f"the tensor of shape {tuple(self._data.shape)} it is written into")
     if not _can_cast(values.dtype, self._data.dtype):
         raise DtypeError(f"{name}: result type {values.dtype} can't be cast to the desired "
                          f"output type {self._data.dtype}")
@@ -270,14 +273,9 @@ def copy_(self, src, non_blocking: bool = False) -> Tensor:
     if not _recording(self, (src,)):
         _writable(self)
         values = src._data if isinstance(src, Tensor) else np.asarray(src)
-        if values.shape != self._data.shape:
-            try:
-                fits = np.broadcast_shapes(values.shape, self._data.shape) == self._data.shape
-            except ValueError:
-                fits = False
-            if not fits:
-                raise ShapeError(f"copy_: cannot copy a tensor of shape {tuple(values.shape)} "
-                                 f"into one of shape {tuple(self._data.shape)}")
+        if not _broadcasts_to(values.shape, self._data.shape):
+            raise ShapeError(f"copy_: cannot copy a tensor of shape {tuple(values.shape)} "
+                             f"into one of shape {tuple(self._data.shape)}")
         np.copyto(self._data, values, casting="unsafe")
         self._vc[0] += 1
         return self

@@ -267,23 +267,7 @@ class Tensor:
 
         The device must be one ember has (the CPU); another is a DeviceError.
         """
-        dtype = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
-        copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"to(): unexpected arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype, device = a.dtype, a.device
-            elif isinstance(a, (str, devices.device)):
-                device = a
-            elif isinstance(a, builtins.bool):  # to(dtype, non_blocking, copy) positionally
-                continue
-            else:
-                dtype = a
-        devices.check_device(device, "to")
+        _, dtype, copy = devices.parse_to(args, kwargs, "to")
         if dtype is not None and dtypes.as_dtype(dtype) != self.dtype:
             return self.type(dtype)
         return F.clone(self) if copy else self
@@ -575,14 +559,6 @@ class _HookHandle:
     def remove(self) -> None:
         if self.hook in self.hooks:
             self.hooks.remove(self.hook)
-
-
-def _broadcasts_to(shape: tuple, target: tuple) -> bool:
-    """Whether an array of ``shape`` broadcasts to ``target`` (without growing it)."""
-    try:
-        return np.broadcast_shapes(shape, target) == target
-    except ValueError:
-        return False
 
 
 def _operand(x):

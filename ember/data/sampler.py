@@ -40,6 +40,13 @@ def as_generator(generator) -> np.random.Generator | None:
     )
 
 
+def _check_num_samples(num_samples) -> None:
+    if (not isinstance(num_samples, (int, np.integer)) or isinstance(num_samples, bool)
+            or num_samples <= 0):
+        raise ValueError(f"num_samples should be a positive integer value, but got "
+                         f"num_samples={num_samples!r}")
+
+
 def draw_from(generator: np.random.Generator | None) -> np.random.Generator:
     """The generator to draw from now: the given one, else ember's global generator."""
     return random.generator() if generator is None else generator
@@ -88,12 +95,8 @@ class RandomSampler(Sampler):
         if not isinstance(replacement, bool):
             raise TypeError(f"replacement should be a boolean value, but got "
                             f"replacement={replacement!r}")
-        if num_samples is not None and (
-            not isinstance(num_samples, (int, np.integer)) or isinstance(num_samples, bool)
-            or num_samples <= 0
-        ):
-            raise ValueError(f"num_samples should be a positive integer value, but got "
-                             f"num_samples={num_samples!r}")
+        if num_samples is not None:
+            _check_num_samples(num_samples)
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
@@ -200,10 +203,7 @@ class WeightedRandomSampler(Sampler):
 
     def __init__(self, weights, num_samples: int, replacement: bool = True,
                  generator=None) -> None:
-        if (not isinstance(num_samples, (int, np.integer)) or isinstance(num_samples, bool)
-                or num_samples <= 0):
-            raise ValueError(f"num_samples should be a positive integer value, but got "
-                             f"num_samples={num_samples!r}")
+        _check_num_samples(num_samples)
         if not isinstance(replacement, bool):
             raise ValueError(f"replacement should be a boolean value, but got "
                              f"replacement={replacement!r}")

@@ -392,20 +392,7 @@ class Module:
 
         The device must be one ember has (the CPU); another is a DeviceError.
         """
-        dtype = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"Module.to(): unexpected arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype, device = a.dtype, a.device
-            elif isinstance(a, (str, devices.device)):
-                device = a
-            elif not isinstance(a, bool):  # to(device, dtype, non_blocking)
-                dtype = a
-        devices.check_device(device, "Module.to")
+        _, dtype, _ = devices.parse_to(args, kwargs, "Module.to")
         if dtype is None:
             return self
         dtype = dtypes.as_dtype(dtype)
