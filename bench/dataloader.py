@@ -1,10 +1,13 @@
 """DataLoader workers: an epoch of a dataset whose per-sample transform is slow Python,
 loaded by ember's and PyTorch's DataLoaders with 0, 2 and 4 worker processes.
 
-    python -m bench.dataloader [--samples 256] [--batch-size 32] [--work 20000] [--rounds 3]
+    python -m bench.dataloader [--samples 256] [--batch-size 32] [--work 20000] [--io-ms 0]
+                               [--rounds 3]
 
 The transform is CPU-bound pure Python (``--work`` loop iterations per sample, about a
-millisecond per 10,000), the kind of decoding or augmentation that workers exist for.
+millisecond per 10,000), the kind of decoding or augmentation that workers exist for;
+``--io-ms`` adds a wait per sample (reading a file from a slow disk or the network), which
+workers overlap even when the CPUs are busy.
 Each round times one epoch per (framework, num_workers), worker start-up included,
 alternating which framework goes first; the table gives the median epoch time, the
 speed-up over ``num_workers=0`` and the ember/PyTorch ratio. Both loaders deliver the
@@ -21,8 +24,10 @@ from statistics import median
 import numpy as np
 
 
-def slow_transform(image: np.ndarray, work: int) -> np.ndarray:
-    """A deliberately slow, CPU-bound, pure-Python 'augmentation'."""
+def slow_transform(image: np.ndarray, work: int, io_ms: float = 0.0) -> np.ndarray:
+    """A deliberately slow, CPU-bound, pure-Python 'augmentation' (after an I/O wait)."""
+    if io_ms:
+        time.sleep(io_ms / 1000)
     acc = 0
     for i in range(work):
         acc = (acc * 31 + i) % 1_000_003
@@ -32,17 +37,18 @@ def slow_transform(image: np.ndarray, work: int) -> np.ndarray:
 class SlowImages:
     """``len`` and ``[i]``: (image, label) with the slow transform (for both frameworks)."""
 
-    def __init__(self, n: int, work: int, to_tensor) -> None:
+    def __init__(self, n: int, work: int, to_tensor, io_ms: float = 0.0) -> None:
         rng = np.random.default_rng(0)
         self.images = rng.standard_normal((n, 1, 28, 28)).astype(np.float32)
         self.labels = rng.integers(0, 10, n)
-        self.work, self.to_tensor = work, to_tensor
+        self.work, self.to_tensor, self.io_ms = work, to_tensor, io_ms
 
     def __len__(self) -> int:
         return len(self.images)
 
     def __getitem__(self, i: int):
-        return self.to_tensor(slow_transform(self.images[i], self.work)), int(self.labels[i])
+        image = slow_transform(self.images[i], self.work, self.io_ms)
+        return self.to_tensor(image), int(self.labels[i])
 
 
 def epoch(framework: str, workers: int, args) -> tuple[float, list]:
@@ -50,12 +56,12 @@ def epoch(framework: str, workers: int, args) -> tuple[float, list]:
         import ember as em
         from ember.utils.data import DataLoader
 
-        data = SlowImages(args.samples, args.work, em.from_numpy)
+        data = SlowImages(args.samples, args.work, em.from_numpy, args.io_ms)
     else:
         import torch
         from torch.utils.data import DataLoader
 
-        data = SlowImages(args.samples, args.work, torch.from_numpy)
+        data = SlowImages(args.samples, args.work, torch.from_numpy, args.io_ms)
     loader = DataLoader(data, batch_size=args.batch_size, num_workers=workers)
     start = time.perf_counter()
     sums = [float(x.sum()) for x, _ in loader]
@@ -67,6 +73,7 @@ def main(argv=None) -> None:
     parser.add_argument("--samples", type=int, default=256)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--work", type=int, default=20000)
+    parser.add_argument("--io-ms", type=float, default=0.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, nargs="+", default=[0, 2, 4])
     args = parser.parse_args(argv)
@@ -80,7 +87,8 @@ def main(argv=None) -> None:
             for fw in order:
                 times[fw, w].append(results[fw][0])
     print(f"{args.samples} samples, batch {args.batch_size}, {args.work} transform "
-          f"iterations each, {args.rounds} rounds, {os.cpu_count()} CPUs")
+          f"iterations and {args.io_ms} ms of waiting each, {args.rounds} rounds, "
+          f"{os.cpu_count()} CPUs")
     print(f"{'workers':>8} {'ember s':>9} {'speed-up':>9} {'torch s':>9} {'speed-up':>9} "
           f"{'ember/torch':>12}")
     base = {fw: median(times[fw, args.workers[0]]) for fw in ("ember", "torch")}
