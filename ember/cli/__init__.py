@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ember.cli import distributed as distributed_cli
 from ember.cli import experiment as experiment_cli
 from ember.cli import explain as explain_cli
 from ember.cli import recipes
@@ -112,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         message = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
         message = " ".join(str(message).split())
         print(f"ember: error: {message or type(error).__name__}", file=sys.stderr)
+        distributed_cli.abort_job(1)  # in an MPI job: stop the other ranks too
         return 1
 
 

@@ -42,6 +42,7 @@ from ember import random
 from ember.autograd.engine import no_grad
 from ember.serialization import load, save
 from ember.tensor import Tensor
+from ember.train import distributed as ranks
 from ember.train.callbacks import Callback
 from ember.train.metrics import resolve_metrics
 
@@ -121,7 +122,8 @@ class Trainer:
         self.stopped_reason: str | None = None
 
     def log(self, message: str) -> None:
-        self._log(message)
+        if ranks.is_main_process():
+            self._log(message)
 
     # ------------------------------------------------------------------ the loop
 
@@ -155,6 +157,8 @@ class Trainer:
 
     def _train_epoch(self, data, epochs: int) -> dict | None:
         self.model.train()
+        ranks.set_epoch(data, self.epoch)
+        net = ranks.parallel(self.model)  # DistributedDataParallel in a distributed job
         bar = self._bar(data, f"epoch {self.epoch + 1}/{epochs}")
         total_loss, count = 0.0, 0
         outputs, targets = [], []
@@ -163,13 +167,13 @@ class Trainer:
             state = None
             for x_part, y_part in self._chunks(x, y):
                 if self.tbptt_steps:
-                    output, state = self.model(x_part, state)
+                    output, state = net(x_part, state)
                     state = _detached(state)
                 else:
-                    output = self.model(x_part)
+                    output = net(x_part)
                 loss = self.loss_fn(output, y_part)
                 value = loss.item()
-                if not math.isfinite(value):
+                if not ranks.on_every_rank(math.isfinite(value)):
                     self._diverged(value, step, snapshot)
                     return None
                 objective = loss + self._penalty() if (self.l1 or self.l2) else loss
@@ -190,6 +194,8 @@ class Trainer:
                     targets.append(_array(y_part))
             if bar is not data and (step % 10 == 0 or step == len(data)):
                 bar.set_postfix(loss=f"{total_loss / count:.4f}", refresh=False)
+        total_loss, count, outputs, targets = ranks.reduce_epoch(total_loss, count, outputs,
+                                                                 targets)
         if count == 0:
             raise ValueError("fit: the training data yielded no batches")
         logs = {"loss": total_loss / count}
@@ -214,6 +220,8 @@ class Trainer:
                 outputs.append(output.numpy())
                 targets.append(_array(y))
         self.model.train(was_training)
+        total_loss, count, outputs, targets = ranks.reduce_epoch(total_loss, count, outputs,
+                                                                 targets)
         if count == 0:
             raise ValueError("evaluate: the data yielded no batches")
         return {"loss": total_loss / count, **self._metrics(outputs, targets)}
@@ -304,7 +312,7 @@ class Trainer:
         warnings.warn(self.stopped_reason, RuntimeWarning, stacklevel=3)
 
     def _bar(self, data, description: str):
-        if not self.progress:
+        if not self.progress or not ranks.is_main_process():
             return data
         try:
             from tqdm.auto import tqdm
@@ -327,6 +335,7 @@ class Trainer:
             "global_step": self.global_step,
             "rng": random.get_rng_state(),
             "meta": self.meta,
+            **ranks.rank_rng_states(),  # a distributed job: every rank's generator
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -339,11 +348,15 @@ class Trainer:
         self.history = {k: list(v) for k, v in state["history"].items()}
         self.epoch, self.global_step = state["epoch"], state["global_step"]
         random.set_rng_state(state["rng"])
+        ranks.restore_rank_rng(state)
         self.meta.update(state.get("meta") or {})
 
     def save_checkpoint(self, path: str | os.PathLike) -> None:
-        """Write :meth:`state_dict` atomically to ``path`` (safetensors + JSON)."""
-        save(self.state_dict(), path)
+        """Write :meth:`state_dict` atomically to ``path`` (safetensors + JSON); in a
+        distributed job every rank calls this, rank 0 writes."""
+        state = self.state_dict()
+        if ranks.is_main_process():
+            save(state, path)
 
     def load_checkpoint(self, path: str | os.PathLike) -> None:
         """Restore a checkpoint; a following ``fit(..., epochs=N)`` continues to epoch N."""
