@@ -23,6 +23,7 @@ def test_before_init_process_group_the_errors_say_what_to_do():
     with pytest.raises(RuntimeError, match="not initialized"):
         dist.destroy_process_group()
     assert dist.DistributedDataParallel is em.nn.parallel.DistributedDataParallel
+    assert em.distributed is dist  # available after `import ember`, MPI not started
 
 
 @pytest.mark.parametrize("variables, size", [
