@@ -144,9 +144,7 @@ class DistributedDataParallel(Module):
         # the gradient reductions get a communicator of their own
         self._reducer_group = group.dup()
         self._buckets = [_Bucket(b) for b in _assign_buckets(params, self.bucket_bytes_cap)]
-        self._next_bucket = 0  # the next bucket to start, in order on every rank
-        self._sync_this_pass = False
-        self._finish_queued = False
+        self._prepare(True)
         self._grad_hook_handles = []
         for bucket in self._buckets:
             for position, p in enumerate(bucket.params):
@@ -157,16 +155,18 @@ class DistributedDataParallel(Module):
     # ------------------------------------------------------------------ forward
 
     def forward(self, *inputs, **kwargs):
-        if any(b.request is not None for b in self._buckets):
-            raise RuntimeError(
-                "DistributedDataParallel: the previous backward pass did not finish its "
-                "gradient reduction (did it raise?); the ranks can no longer be kept in step")
-        sync = is_grad_enabled() and self.require_backward_grad_sync
-        self._prepare(sync)
-        if sync and self.broadcast_buffers and self.world_size > 1:
-            buffers = [b for _, b in self.module.named_buffers()]
-            if buffers:
-                self._broadcast(buffers)
+        if is_grad_enabled():  # a forward pass without a graph (evaluation) changes nothing
+            if any(b.request is not None for b in self._buckets):
+                raise RuntimeError(
+                    "DistributedDataParallel: the previous backward pass did not finish its "
+                    "gradient reduction (did it raise?); the ranks can no longer be kept in "
+                    "step")
+            sync = self.require_backward_grad_sync
+            self._prepare(sync)
+            if sync and self.broadcast_buffers and self.world_size > 1:
+                buffers = [b for _, b in self.module.named_buffers()]
+                if buffers:
+                    self._broadcast(buffers)
         return self.module(*inputs, **kwargs)
 
     @contextlib.contextmanager
@@ -246,7 +246,7 @@ class DistributedDataParallel(Module):
                 if count == 0:
                     continue  # no rank gave it a gradient: .grad stays as it is (None)
                 self._write_back(p, view)
-        self._prepare(False)
+        self._prepare(True)  # a second backward pass (retain_graph) is averaged too
 
     def _write_back(self, p, view: np.ndarray) -> None:
         if self.gradient_as_bucket_view:

@@ -153,6 +153,27 @@ def unused_parameters(em, dist) -> list[str]:
     return failures
 
 
+def evaluation_between_and_a_second_backward(em, dist) -> list[str]:
+    """A forward pass without a graph between forward and backward does not cancel the
+    averaging; a second backward pass through a retained graph is averaged too."""
+    rank = dist.get_rank()
+    em.manual_seed(4)
+    net = em.nn.Linear(3, 2).double()
+    model = em.nn.parallel.DistributedDataParallel(net)
+    x = em.tensor(np.full((2, 3), 1.0 + rank))
+    loss = model(x).sum()
+    with em.no_grad():
+        model(x)
+    loss.backward(retain_graph=True)
+    first = net.weight.grad.numpy().copy()
+    loss.backward()
+    # d/dW sum(x W^T) = the column sums of x: 2 (1 + rank); averaged: (2 + 4) / 2 = 3
+    if not np.allclose(first, 3.0) or not np.allclose(net.weight.grad.numpy(), 6.0):
+        return [f"rank {rank}: gradients {first.tolist()} then "
+                f"{net.weight.grad.numpy().tolist()}, expected 3 then 6"]
+    return []
+
+
 def different_models_fail(em, dist) -> list[str]:
     width = 4 if dist.get_rank() == 0 else 5
     try:
@@ -168,7 +189,8 @@ def main() -> None:
 
     dist.init_process_group("mpi", timeout=60)
     results = {name: run_case(em, dist, name) for name in CASES}
-    failures = unused_parameters(em, dist) + different_models_fail(em, dist)
+    failures = (unused_parameters(em, dist) + evaluation_between_and_a_second_backward(em, dist)
+                + different_models_fail(em, dist))
     # buffers of a model without SyncBatchNorm follow rank 0's (broadcast_buffers)
     em.manual_seed(5)
     net = em.nn.Sequential(em.nn.Linear(2, 2), em.nn.BatchNorm1d(2)).double()
