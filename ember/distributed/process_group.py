@@ -25,6 +25,8 @@ import os
 import sys
 import time
 
+import numpy as np
+
 __all__ = [
     "DistError", "DistBackendError", "DistTimeoutError", "ProcessGroup", "group",
     "is_available", "init_process_group", "destroy_process_group", "is_initialized",
@@ -101,6 +103,18 @@ class ProcessGroup:
             if polls > 200:  # quick completions are caught spinning, then back off
                 time.sleep(delay)
                 delay = min(2 * delay or 1e-5, 2e-4 if waited < 0.05 else 2e-3)
+
+    def all_gather_array(self, array: np.ndarray, what: str = "all_gather") -> np.ndarray:
+        """Every rank's ``array`` (same shape and dtype on all), stacked in rank order."""
+        send = np.ascontiguousarray(array)
+        gathered = np.empty((self.size(), *send.shape), dtype=send.dtype)
+        self.wait([self.comm.Iallgather(send, gathered)], what)
+        return gathered
+
+    def all_reduce_array(self, array: np.ndarray, what: str = "all_reduce") -> None:
+        """Sum a contiguous ``array`` over the ranks, in place."""
+        MPI = _mpi()
+        self.wait([self.comm.Iallreduce(MPI.IN_PLACE, array, MPI.SUM)], what)
 
     def dup(self) -> ProcessGroup:
         """A group of the same ranks on a communicator of its own: its collectives never

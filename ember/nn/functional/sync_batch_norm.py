@@ -19,8 +19,9 @@ global sums of g and of g (x - mu) per channel (one all-reduce in the backward p
 while the gradients of gamma and beta are this rank's sums (DistributedDataParallel
 averages them with the other parameters' gradients). As PyTorch's SyncBatchNorm.
 
-``group`` is an :class:`ember.distributed.ProcessGroup`; the layer
-:class:`~ember.nn.SyncBatchNorm` calls this in training when more than one rank runs.
+``group`` is an :class:`ember.distributed.ProcessGroup` (anything with its ``size()``,
+``all_gather_array`` and ``all_reduce_array``); the layer :class:`~ember.nn.SyncBatchNorm`
+calls this in training when more than one rank runs.
 """
 
 from __future__ import annotations
@@ -53,14 +54,12 @@ def _sync_batch_norm(xp, x, mean, var, weight, bias, *, eps, count, group):
 def _sync_batch_norm_vjp_input(xp, g, ans, x, mean, var, weight, bias, *, eps, count, group):
     """dL/dx = w s (g - sum(g)/N - (x - mean) s^2 sum(g (x - mean))/N), s = 1/sqrt(var + eps),
     with both sums over every rank's batch (an all-reduce)."""
-    from ember.distributed import collectives
-
     invstd = 1 / xp.sqrt(var + eps)
     scale = invstd if weight is None else invstd * weight
     g3, x3 = _as_ncl(g), _as_ncl(x)
     sums = xp.concatenate([g3.sum(axis=(0, 2)), _centred_dot(xp, x3, mean, g3)])
-    sums = xp.asarray(sums, dtype=np.float64)
-    collectives.all_reduce(Tensor._wrap(sums), group=group)
+    sums = xp.array(sums, dtype=np.float64)
+    group.all_reduce_array(sums, "sync_batch_norm's backward all-reduce")
     channels = mean.shape[0]
     sum_g = xp.asarray(sums[:channels], dtype=g.dtype)
     sum_gx = xp.asarray(sums[channels:], dtype=g.dtype)
@@ -81,8 +80,6 @@ _sync_batch_norm.name = "sync_batch_norm"
 def global_moments(input: Tensor, group) -> tuple[np.ndarray, np.ndarray, int]:
     """The mean and biased variance per channel (dim 1) of every rank's ``input``
     together, and the number of values per channel N, by one all-gather."""
-    from ember.distributed import collectives
-
     channels = input.shape[1]
     local = input.numel() // channels if channels else 0
     row = np.zeros(1 + 2 * channels, dtype=np.float64)
@@ -90,8 +87,7 @@ def global_moments(input: Tensor, group) -> tuple[np.ndarray, np.ndarray, int]:
     if local:
         moments = _batch_moments(input.detach())._data
         row[1:] = moments.reshape(-1)
-    table = np.empty((group.size(), row.size), dtype=np.float64)
-    collectives.all_gather_into_tensor(Tensor._wrap(table), Tensor._wrap(row), group=group)
+    table = group.all_gather_array(row, "sync_batch_norm's statistics all-gather")
     counts, means, variances = table[:, :1], table[:, 1:1 + channels], table[:, 1 + channels:]
     total = counts.sum()
     mean = (counts * means).sum(axis=0) / max(total, 1)
