@@ -26,6 +26,7 @@ among your own processes, as in PyTorch.
 from __future__ import annotations
 
 import enum
+import functools
 import pickle
 
 import numpy as np
@@ -161,6 +162,13 @@ def _then(*steps):
     return finish
 
 
+def _unstack(gathered: np.ndarray, outputs: list) -> None:
+    """Rank i's block of ``gathered`` into ``outputs[i]``."""
+    for t, values in zip(outputs, gathered, strict=True):
+        t._data[...] = values
+        t._vc[0] += 1
+
+
 def _check_list(tensors, like: Tensor, size: int, what: str, name: str) -> list:
     if not isinstance(tensors, (list, tuple)) or len(tensors) != size:
         raise ValueError(f"{what}: {name} must be a list of {size} tensors (one per rank), "
@@ -286,12 +294,7 @@ def all_gather(tensor_list: list, tensor: Tensor, group=None, async_op: bool = F
     send = _Buffer(tensor, writes=False).array
     gathered = np.empty((g.size(), *tensor.shape), dtype=tensor.dtype)
     request = _start(what, lambda: g.comm.Iallgather(send, gathered))
-
-    def finish():
-        for t, values in zip(outputs, gathered, strict=True):
-            t._data[...] = values
-            t._vc[0] += 1
-    return _run(g, [request], what, finish, async_op)
+    return _run(g, [request], what, functools.partial(_unstack, gathered, outputs), async_op)
 
 
 def all_gather_into_tensor(output_tensor: Tensor, input_tensor: Tensor, group=None,
@@ -324,11 +327,7 @@ def gather(tensor: Tensor, gather_list: list | None = None, dst: int = 0, group=
     if g.rank() == root:
         outputs = _check_list(gather_list, tensor, g.size(), what, "gather_list")
         gathered = np.empty((g.size(), *tensor.shape), dtype=tensor.dtype)
-
-        def finish():
-            for t, values in zip(outputs, gathered, strict=True):
-                t._data[...] = values
-                t._vc[0] += 1
+        finish = functools.partial(_unstack, gathered, outputs)
         request = _start(what, lambda: g.comm.Igather(send, gathered, root))
     else:
         if gather_list:

@@ -16,19 +16,7 @@ import ember as em
 from ember.autograd.primitives import Primitive
 from ember.nn import functional as F
 from ember.nn.functional.sync_batch_norm import sync_batch_norm
-
-
-class _OneRank:
-    """A process group of this process alone (SyncBatchNorm's primitive without MPI)."""
-
-    def size(self):
-        return 1
-
-    def all_gather_array(self, array, what=""):
-        return np.array(array)[None]
-
-    def all_reduce_array(self, array, what=""):
-        pass
+from ember.testing.distributed import SingleProcessGroup
 
 
 def _v(x):  # a 1-element vector from a 0-d tensor
@@ -93,7 +81,7 @@ CASES = {
         for layer in (em.nn.RNN(4, 2, dtype=x.dtype), em.nn.LSTM(4, 2, dtype=x.dtype),
                       em.nn.GRU(4, 2, dtype=x.dtype))) * y,
     "sync_batch_norm": lambda x, y: sync_batch_norm(
-        _image(x, y), None, None, _v(x).expand(2), _v(y).expand(2), 0.1, 1e-5, _OneRank()
+        _image(x, y), None, None, _v(x).expand(2), _v(y).expand(2), 0.1, 1e-5, SingleProcessGroup()
     ).sum(),
 }
 

@@ -10,17 +10,7 @@ import ember as em
 from ember.nn import functional as F
 from ember.nn.functional.sync_batch_norm import sync_batch_norm
 from ember.testing import gradcheck
-
-
-class OneRank:
-    def size(self):
-        return 1
-
-    def all_gather_array(self, array, what=""):
-        return np.array(array)[None]
-
-    def all_reduce_array(self, array, what=""):
-        pass
+from ember.testing.distributed import SingleProcessGroup
 
 
 @pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (2, 3, 4, 4)])
@@ -36,7 +26,7 @@ def test_one_rank_equals_batch_norm_forward_backward_and_running_statistics(shap
         bias = em.tensor(np.arange(3.0), requires_grad=True)
         mean, var = em.zeros(3, dtype=em.float64), em.ones(3, dtype=em.float64)
         if sync:
-            y = sync_batch_norm(x, mean, var, weight, bias, 0.1, 1e-5, OneRank())
+            y = sync_batch_norm(x, mean, var, weight, bias, 0.1, 1e-5, SingleProcessGroup())
         else:
             y = F.batch_norm(x, mean, var, weight, bias, training=True, momentum=0.1)
         y.backward(em.tensor(grad_out))
@@ -52,11 +42,11 @@ def test_one_rank_gradcheck():
     weight = em.tensor([0.5, -1.5], requires_grad=True)
     bias = em.tensor([0.1, 0.2], requires_grad=True)
     assert gradcheck(lambda x, w, b: sync_batch_norm(x, None, None, w, b, 0.1, 1e-5,
-                                                     OneRank()) ** 2, (x, weight, bias))
+                                                     SingleProcessGroup()) ** 2, (x, weight, bias))
 
 
 def test_errors_name_the_op():
     with pytest.raises(ValueError, match="more than 1 value per channel"):
-        sync_batch_norm(em.ones(1, 3), None, None, None, None, 0.1, 1e-5, OneRank())
+        sync_batch_norm(em.ones(1, 3), None, None, None, None, 0.1, 1e-5, SingleProcessGroup())
     with pytest.raises(ValueError, match="sync_batch_norm: weight has shape"):
-        sync_batch_norm(em.ones(4, 3), None, None, em.ones(2), None, 0.1, 1e-5, OneRank())
+        sync_batch_norm(em.ones(4, 3), None, None, em.ones(2), None, 0.1, 1e-5, SingleProcessGroup())

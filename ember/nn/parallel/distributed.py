@@ -95,14 +95,16 @@ class DistributedDataParallel(Module):
     Args:
         module: the model (the same architecture on every rank; rank 0's weights win).
         device_ids, output_device, dim: accepted for PyTorch compatibility (CPU only).
-        broadcast_buffers: before each forward pass in training, copy rank 0's buffers
-            (BatchNorm's running statistics) to every rank (default True).
+        broadcast_buffers: before each forward pass that records a graph, copy rank 0's
+            buffers (BatchNorm's running statistics) to every rank (default True).
         process_group: the ranks to average over (default: all).
         bucket_cap_mb: bucket size in megabytes (default 25; the first bucket is 1 MB).
         find_unused_parameters: accepted for compatibility; unused parameters are
             always handled (see the module).
         gradient_as_bucket_view: let each ``.grad`` be a view into its bucket, saving a
             copy and the memory of the gradients (default False).
+        check_reduction, static_graph: accepted for compatibility.
+        init_sync: broadcast rank 0's parameters and buffers now (default True).
 
     Use :meth:`no_sync` to accumulate gradients over several backward passes and average
     once. In a script started by ``mpiexec -n 2 python train.py``::
@@ -116,7 +118,7 @@ class DistributedDataParallel(Module):
                  broadcast_buffers: bool = True, process_group: ProcessGroup | None = None,
                  bucket_cap_mb: float | None = None, find_unused_parameters: bool = False,
                  check_reduction: bool = False, gradient_as_bucket_view: bool = False,
-                 static_graph: bool = False, **kwargs) -> None:
+                 static_graph: bool = False, init_sync: bool = True) -> None:
         super().__init__()
         if not isinstance(module, Module):
             raise TypeError(f"DistributedDataParallel: module must be an ember Module, got "
@@ -140,7 +142,8 @@ class DistributedDataParallel(Module):
         self.require_backward_grad_sync = True
         self.world_size = group.size()
         self._check_same_model(module)
-        self._broadcast(self._states(module))
+        if init_sync:
+            self._broadcast(self._states(module))
         # the gradient reductions get a communicator of their own
         self._reducer_group = group.dup()
         self._buckets = [_Bucket(b) for b in _assign_buckets(params, self.bucket_bytes_cap)]
