@@ -13,9 +13,10 @@ Failure handling, so that a broken job ends instead of hanging:
   PyTorch): a rank whose peer died or is stuck raises :class:`DistTimeoutError` naming
   the operation, which (uncaught) aborts the job.
 
-Waiting polls the request and sleeps between polls (up to 0.2 ms, 2 ms once a wait has
-lasted 50 ms), instead of spinning inside MPI: ranks sharing cores with each other then
-leave the cores to the ranks that still compute.
+A wait polls its requests (MPI progresses a non-blocking collective only inside MPI
+calls, on both sides), yielding the core between polls to any process waiting for it,
+instead of spinning inside MPI; after 0.2 s it sleeps up to 1 ms between polls, so that
+a rank waiting long (for a checkpoint being written, a slower machine) costs no CPU.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = datetime.timedelta(minutes=30)  # PyTorch's default_pg_timeout
+_SPIN_SECONDS = 0.2  # a wait polls (yielding the core) this long, then sleeps between polls
 _INSTALL_HINT = 'pip install "ember[distributed]" (mpi4py and the MPICH runtime)'
 
 # environment variables a launcher sets to the number of processes of the job
@@ -90,7 +92,7 @@ class ProcessGroup:
             return
         limit = self.timeout if timeout is None else float(timeout)
         started = time.monotonic()
-        delay, polls = 0.0, 0
+        delay = 0.0
         while not MPI.Request.Testall(requests, statuses):
             waited = time.monotonic() - started
             if waited > limit:
@@ -99,10 +101,13 @@ class ProcessGroup:
                     f"{get_rank()} of {get_world_size()}: another rank has failed, has "
                     "stopped or is stuck (look for its error); raise the limit with "
                     "init_process_group(timeout=...)")
-            polls += 1
-            if polls > 200:  # quick completions are caught spinning, then back off
+            if waited < 1e-4:
+                continue  # a collective that is nearly done: poll again at once
+            if waited < _SPIN_SECONDS:
+                os.sched_yield()  # poll, but let a process waiting for this core run
+            else:  # a long wait (a slow rank, a checkpoint being written): sleep
                 time.sleep(delay)
-                delay = min(2 * delay or 1e-5, 2e-4 if waited < 0.05 else 2e-3)
+                delay = min(2 * delay or 1e-4, 1e-3)
 
     def all_gather_array(self, array: np.ndarray, what: str = "all_gather") -> np.ndarray:
         """Every rank's ``array`` (same shape and dtype on all), stacked in rank order."""
