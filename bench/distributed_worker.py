@@ -112,8 +112,10 @@ def run_all_reduce(workload, framework: str, warmup: int, steps: int, port: int)
                                              rank=rank, world_size=size)
         grads = torch.zeros(count)
         reduce = lambda: torch.distributed.all_reduce(grads)  # noqa: E731
-    return {"times": measure(reduce, warmup, steps), "waits": [], "rank": rank,
-            "count": count}
+    times = measure(reduce, warmup, steps)
+    if framework == "torch":
+        torch.distributed.destroy_process_group()  # else gloo aborts at exit
+    return {"times": times, "waits": [], "rank": rank, "count": count}
 
 
 def main() -> None:

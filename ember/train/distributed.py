@@ -13,8 +13,10 @@ When ``ember.distributed.init_process_group()`` has run with more than one proce
 * stops on a NaN or infinite loss on any rank, on every rank together (the ranks agree
   on it every step);
 * shows progress, logs, writes checkpoints and CSV rows on rank 0 only;
-* keeps every rank's random generator state in its checkpoints, so that a resumed run
-  continues as the uninterrupted one.
+* keeps every rank's random generator state (gathered at the end of each epoch) in its
+  checkpoints, so that a resumed run continues as the uninterrupted one; writing a
+  checkpoint involves no other rank, so ``if rank == 0: trainer.save_checkpoint(...)``
+  works too.
 
 With one process every function here is the identity, and nothing imports MPI.
 """
@@ -105,8 +107,9 @@ def _joined(arrays: list):
 
 
 def rank_rng_states() -> dict:
-    """For a checkpoint: every rank's random generator state (gathered; empty with one
-    process). Every rank must call it (the Trainer's ``state_dict`` does)."""
+    """For checkpoints: every rank's random generator state (gathered; empty with one
+    process). Every rank must call it: the Trainer does at the end of each epoch, so that
+    a checkpoint can then be written by rank 0 alone."""
     group = process_group()
     if group is None:
         return {}

@@ -126,6 +126,7 @@ class Trainer:
         self.stop_training = False
         self.stopped_reason: str | None = None
         self._snapshot: TrainingSnapshot | None = None
+        self._rank_rng: dict = {}  # a distributed job: every rank's generator, each epoch
         self._open_bar = None
 
     def log(self, message: str) -> None:
@@ -161,6 +162,7 @@ class Trainer:
                     self._step_scheduler(logs)
                 for key, value in logs.items():
                     self.history.setdefault(key, []).append(value)
+                self._rank_rng = ranks.rank_rng_states()  # for checkpoints from now on
                 for callback in self.callbacks:
                     callback.on_epoch_end(self, self.epoch, logs)
         finally:
@@ -367,7 +369,7 @@ class Trainer:
             "global_step": self.global_step,
             "rng": random.get_rng_state(),
             "meta": self.meta,
-            **ranks.rank_rng_states(),  # a distributed job: every rank's generator
+            **self._rank_rng,  # a distributed job: every rank's generator (at epoch end)
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -385,10 +387,9 @@ class Trainer:
 
     def save_checkpoint(self, path: str | os.PathLike) -> None:
         """Write :meth:`state_dict` atomically to ``path`` (safetensors + JSON); in a
-        distributed job every rank calls this, rank 0 writes."""
-        state = self.state_dict()
+        distributed job rank 0 writes (the others may call it too: they write nothing)."""
         if ranks.is_main_process():
-            save(state, path)
+            save(self.state_dict(), path)
 
     def load_checkpoint(self, path: str | os.PathLike) -> None:
         """Restore a checkpoint; a following ``fit(..., epochs=N)`` continues to epoch N."""

@@ -5,7 +5,8 @@
    weights as one process with batches of 16 (float64; run before MPI starts).
 2. Only rank 0 writes checkpoints and CSV rows.
 3. A run stopped after 2 epochs and resumed to 4 ends exactly where an uninterrupted
-   run does, with dropout (each rank's random generator is in the checkpoint).
+   run does, with dropout (each rank's random generator is in the checkpoint, which
+   rank 0 writes alone).
 4. A NaN loss on one rank stops training on both, together.
 """
 
@@ -90,7 +91,8 @@ def main(folder: str) -> None:
             fit.load_checkpoint(resume_from)
         fit.fit(*shards(em, rank, world, shuffle=True), epochs=epochs)
         if save_to is not None:
-            fit.save_checkpoint(save_to)
+            if rank == 0:  # PyTorch users' habit: saving involves no other rank
+                fit.save_checkpoint(save_to)
             dist.barrier()  # rank 0 has written it
         return {k: v.numpy().copy() for k, v in net.state_dict().items()}
 
