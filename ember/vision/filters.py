@@ -103,7 +103,7 @@ def gaussian_kernel_fixed(kernel_size: int, sigma: float, bits: int = 8) -> np.n
     to the next weight (error diffusion), and the centre weight making the sum exactly 1.
 
     >>> (gaussian_kernel_fixed(5, 1.3) * 256).tolist()
-    [14.0, 61.0, 106.0, 61.0, 14.0]
+    [25.0, 62.0, 82.0, 62.0, 25.0]
     """
     exact = gaussian_kernel(kernel_size, sigma).numpy()
     scale, k = float(1 << bits), len(exact)
@@ -262,11 +262,11 @@ def filter2d(x, kernel, border: str = "reflect101", value: float = 0.0, delta: f
         border: border mode (default ``reflect101``); ``value`` fills ``constant``.
         delta: added to every output pixel.
 
+    The central difference ``x[j+1] - x[j-1]`` of a row, its ends replicated:
+
     >>> import numpy as np
-    >>> filter2d(np.eye(3), [[0, 0, 0], [1, 0, -1], [0, 0, 0]], border="constant")
-    array([[ 0., -1.,  0.],
-           [ 1.,  0., -1.],
-           [ 0.,  1.,  0.]])
+    >>> filter2d(np.array([[1.0, 2.0, 4.0, 8.0]]), [[-1, 0, 1]], border="replicate")
+    array([[1., 3., 6., 4.]])
     """
     op = "filter2d"
     planes = Planes(x, op)
