@@ -4,6 +4,16 @@
 """
 
 from ember.vision.border import BORDERS, border_index
+from ember.vision.color import bgr_to_grayscale, grayscale_to_rgb, rgb_to_grayscale
+from ember.vision.edges import (
+    deriv_kernels,
+    direction,
+    gradient,
+    laplacian,
+    magnitude,
+    scharr,
+    sobel,
+)
 from ember.vision.filters import (
     box_blur,
     filter2d,
