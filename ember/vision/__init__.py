@@ -22,3 +22,14 @@ from ember.vision.filters import (
     gaussian_kernel2d,
     sep_filter2d,
 )
+from ember.vision.median import median_blur
+from ember.vision.morphology import (
+    black_hat,
+    closing,
+    dilation,
+    erosion,
+    morphological_gradient,
+    opening,
+    structuring_element,
+    top_hat,
+)
