@@ -9,8 +9,9 @@ How it runs: a *selection network* finds the median with elementwise
 ``minimum``/``maximum`` on whole shifted images (Batcher's odd-even merge sort of the
 k^2 window values, pruned to the comparisons the middle output needs: 24 comparators
 for 3 x 3, 113 for 5 x 5); windows too large for its k^2 images in memory sort each
-window (``np.partition``) a few rows at a time. On a tensor that records a graph the median is differentiable: the gradient
-of each output goes to the window pixel that was the median.
+window (``np.partition``) a few rows at a time. On a tensor that records a graph the
+median is differentiable: the gradient of each output goes to the window pixel that was
+the median.
 """
 
 from __future__ import annotations
