@@ -22,6 +22,7 @@ from ember.vision.filters import (
     gaussian_kernel2d,
     sep_filter2d,
 )
+from ember.vision.histogram import equalize_hist, histogram
 from ember.vision.median import median_blur
 from ember.vision.morphology import (
     black_hat,
@@ -32,4 +33,11 @@ from ember.vision.morphology import (
     opening,
     structuring_element,
     top_hat,
+)
+from ember.vision.threshold import (
+    OtsuTable,
+    adaptive_threshold,
+    otsu_table,
+    otsu_threshold,
+    threshold,
 )
