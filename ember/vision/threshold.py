@@ -124,7 +124,7 @@ def otsu_table(counts, levels=None) -> OtsuTable:
 
     >>> table = otsu_table([4, 0, 0, 2, 2])
     >>> table.threshold, table.between.round(3).tolist()
-    (0.0, [0.938, 0.938, 0.938, 0.25, 0.0])
+    (0.0, [3.062, 3.062, 3.062, 1.688, 0.0])
     """
     p = np.asarray(counts, dtype=np.float64)
     levels = np.arange(len(p), dtype=np.float64) if levels is None else np.asarray(
@@ -208,9 +208,9 @@ def adaptive_threshold(x, maxval: float = 255, method: str = "mean", type: str =
     a grey level and C rounded up (``binary``) or down (``binary_inv``) to a whole number.
 
     >>> import numpy as np
-    >>> x = np.tile(np.array([[10, 10, 60, 10, 10]], np.uint8), (5, 1))
+    >>> x = np.tile(np.array([[200, 200, 50, 200, 200]], np.uint8), (5, 1))  # dark ink
     >>> adaptive_threshold(x, 255, "mean", "binary", 3, 2)[0]
-    array([  0,   0, 255,   0,   0], dtype=uint8)
+    array([255, 255,   0, 255, 255], dtype=uint8)
     """
     planes = Planes(x, "adaptive_threshold")
     kind, how = str(type).lower(), str(method).lower()
