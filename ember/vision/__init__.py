@@ -4,7 +4,17 @@
 """
 
 from ember.vision.border import BORDERS, border_index
+from ember.vision.canny_detector import (
+    CannySteps,
+    canny,
+    canny_steps,
+    double_threshold,
+    gradient_sectors,
+    hysteresis_threshold,
+    non_maximum_suppression,
+)
 from ember.vision.color import bgr_to_grayscale, grayscale_to_rgb, rgb_to_grayscale
+from ember.vision.components import ComponentStats, connected_components
 from ember.vision.edges import (
     deriv_kernels,
     direction,
@@ -22,7 +32,7 @@ from ember.vision.filters import (
     gaussian_kernel2d,
     sep_filter2d,
 )
-from ember.vision.histogram import equalize_hist, histogram
+from ember.vision.histograms import equalize_hist, histogram
 from ember.vision.median import median_blur
 from ember.vision.morphology import (
     black_hat,
@@ -34,7 +44,7 @@ from ember.vision.morphology import (
     structuring_element,
     top_hat,
 )
-from ember.vision.threshold import (
+from ember.vision.thresholding import (
     OtsuTable,
     adaptive_threshold,
     otsu_table,

@@ -30,7 +30,7 @@ from ember import creation
 from ember import functions as fn
 from ember.tensor import Tensor
 from ember.vision.filters import box_blur, gaussian_blur2d
-from ember.vision.histogram import histogram
+from ember.vision.histograms import histogram
 from ember.vision.layout import Planes, to_float
 
 __all__ = ["threshold", "otsu_threshold", "otsu_table", "OtsuTable", "adaptive_threshold",
