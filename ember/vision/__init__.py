@@ -33,6 +33,8 @@ from ember.vision.filters import (
     sep_filter2d,
 )
 from ember.vision.histograms import equalize_hist, histogram
+from ember.vision.hough import HoughAccumulator, hough_accumulator, hough_lines
+from ember.vision.io import read_image, write_image
 from ember.vision.median import median_blur
 from ember.vision.morphology import (
     black_hat,
@@ -44,6 +46,7 @@ from ember.vision.morphology import (
     structuring_element,
     top_hat,
 )
+from ember.vision.template import match_template
 from ember.vision.thresholding import (
     OtsuTable,
     adaptive_threshold,
