@@ -52,7 +52,7 @@ def hough_accumulator(x, rho: float = 1.0, theta: float = np.pi / 180,
     >>> [round(float(t), 4) for t in acc.thetas]
     [0.0, 0.7854, 1.5708, 2.3562]
     >>> n, r = np.unravel_index(acc.votes.argmax(), acc.votes.shape)
-    >>> int(acc.votes[n, r]), float(acc.thetas[n].round(4)), float(acc.rhos[r])   # 135 deg
+    >>> int(acc.votes[n, r]), round(float(acc.thetas[n]), 4), float(acc.rhos[r])   # 135 deg
     (5, 2.3562, 0.0)
     """
     planes = Planes(x, "hough_accumulator")
