@@ -1,6 +1,41 @@
 """ember.vision: classic image processing, equal to OpenCV, differentiable where it can be.
 
+Each operation of a course on image processing is one call (``import ember.vision as V``):
+
+================  ==========================================================================
+smoothing         ``gaussian_kernel``, ``gaussian_blur2d``, ``box_blur``, ``median_blur``,
+                  ``filter2d``, ``sep_filter2d``
+gradients         ``sobel``, ``scharr``, ``laplacian``, ``gradient`` (Sobel, Scharr,
+                  Prewitt, Roberts), ``magnitude``, ``direction``, ``deriv_kernels``
+Canny             ``canny`` and its steps: ``canny_steps``, ``non_maximum_suppression``,
+                  ``double_threshold``, ``hysteresis_threshold``, ``gradient_sectors``
+thresholds        ``threshold``, ``otsu_threshold`` (``otsu_table``: every candidate t),
+                  ``adaptive_threshold``
+morphology        ``structuring_element``, ``erosion``, ``dilation``, ``opening``,
+                  ``closing``, ``morphological_gradient``, ``top_hat``, ``black_hat``
+histograms        ``histogram``, ``equalize_hist``
+shapes            ``hough_lines`` (``hough_accumulator``), ``match_template``,
+                  ``connected_components``
+colour, files     ``rgb_to_grayscale``, ``bgr_to_grayscale``, ``grayscale_to_rgb``,
+                  ``read_image``, ``write_image``
+================  ==========================================================================
+
+Images are ember Tensors (H, W), (C, H, W), (B, C, H, W) or NumPy arrays (H, W),
+(H, W, C); each function returns the kind it was given (:mod:`ember.vision.layout`).
+Border modes are OpenCV's (:mod:`ember.vision.border`). Every function is tested against
+OpenCV on the photos that ship with scikit-image; the filters, gradients, morphology and
+median are differentiable on tensors (checked against PyTorch and by ``gradcheck``).
+
+>>> import numpy as np
 >>> import ember.vision as V
+>>> image = np.zeros((8, 8), np.uint8); image[2:6, 2:6] = 200
+>>> V.otsu_threshold(image)[0]
+0.0
+>>> int(V.canny(image, 100, 200).sum() // 255)     # the square's outline
+12
+
+``ember explain sobel|otsu|canny|morphology|gaussian-kernel`` print the working of each
+on a small example; ``ember vision OP IMAGE -o OUT.png`` runs any of them on a file.
 """
 
 from ember.vision.border import BORDERS, border_index
@@ -54,3 +89,19 @@ from ember.vision.thresholding import (
     otsu_threshold,
     threshold,
 )
+
+__all__ = [
+    "BORDERS", "border_index",
+    "gaussian_kernel", "gaussian_kernel2d", "gaussian_blur2d", "box_blur", "median_blur",
+    "filter2d", "sep_filter2d",
+    "sobel", "scharr", "laplacian", "gradient", "magnitude", "direction", "deriv_kernels",
+    "canny", "canny_steps", "CannySteps", "non_maximum_suppression", "double_threshold",
+    "hysteresis_threshold", "gradient_sectors",
+    "threshold", "otsu_threshold", "otsu_table", "OtsuTable", "adaptive_threshold",
+    "structuring_element", "erosion", "dilation", "opening", "closing",
+    "morphological_gradient", "top_hat", "black_hat",
+    "histogram", "equalize_hist",
+    "hough_lines", "hough_accumulator", "HoughAccumulator", "match_template",
+    "connected_components", "ComponentStats",
+    "rgb_to_grayscale", "bgr_to_grayscale", "grayscale_to_rgb", "read_image", "write_image",
+]

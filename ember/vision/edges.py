@@ -201,10 +201,10 @@ def magnitude(gx, gy, norm: str = "l2"):
     array([[5., 0.]])
     """
     if str(norm).lower() == "l1":
-        return _apply(gx, gy, lambda a, b: fn.abs(a) + fn.abs(b), np.abs, "l1")
+        return _apply(gx, gy, lambda a, b: fn.abs(a) + fn.abs(b), np.abs, "magnitude")
     if str(norm).lower() != "l2":
         raise ValueError(f"magnitude: norm must be 'l1' or 'l2', got {norm!r}")
-    return _apply(gx, gy, _hypot, None, "l2")
+    return _apply(gx, gy, _hypot, None, "magnitude")
 
 
 def direction(gx, gy, degrees: bool = False):
