@@ -229,10 +229,11 @@ def double_threshold(x, low: float, high: float):
     return strong, (x > low) & ~strong
 
 
-def hysteresis_threshold(x, low: float, high: float):
-    """Step 5: the pixels ``> low`` that are 8-connected, through pixels ``> low``, to a
-    pixel ``> high`` (``skimage.filters.apply_hysteresis_threshold``), as a boolean mask
-    of the image's layout.
+def hysteresis_threshold(x, low: float, high: float, connectivity: int = 8):
+    """Step 5: the pixels ``> low`` that are connected, through pixels ``> low``, to a
+    pixel ``> high``, as a boolean mask of the image's layout. Canny (and OpenCV) joins
+    the 8 neighbours; ``connectivity=4`` gives
+    ``skimage.filters.apply_hysteresis_threshold``.
 
     >>> x = np.array([[9, 4, 0, 4],
     ...               [0, 4, 0, 0]])
@@ -240,17 +241,20 @@ def hysteresis_threshold(x, low: float, high: float):
     array([[1, 1, 0, 0],
            [0, 1, 0, 0]])
     """
+    if connectivity not in (4, 8):
+        raise ValueError(f"hysteresis_threshold: connectivity must be 4 or 8, got "
+                         f"{connectivity!r}")
     planes = Planes(x, "hysteresis_threshold")
     out = np.empty(planes.array.shape, bool)
     for index in np.ndindex(planes.batch, planes.channels):
         plane = planes.array[index]
-        out[index] = _grow(plane > high, plane > low)
+        out[index] = _grow(plane > high, plane > low, connectivity)
     return planes.back(Tensor._wrap(out))
 
 
-def _grow(seeds: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """The 8-connected components of ``allowed`` that contain a seed."""
-    _, labels = label_runs(allowed, 8)
+def _grow(seeds: np.ndarray, allowed: np.ndarray, connectivity: int = 8) -> np.ndarray:
+    """The connected components of ``allowed`` that contain a seed."""
+    _, labels = label_runs(allowed, connectivity)
     keep = np.zeros(labels.max() + 1, bool)
     keep[labels[seeds & allowed]] = True
     keep[0] = False
