@@ -6,7 +6,8 @@ substituted and the result, and carries the numbers as attributes.
 >>> e.result
 32
 >>> sorted(em.explain.topics())
-['conv', 'conv-output', 'lstm-step', 'params', 'pool', 'receptive-field']
+['canny', 'conv', 'conv-output', 'gaussian-kernel', 'lstm-step', 'morphology', 'otsu', 'params',
+ 'pool', 'receptive-field', 'sobel']
 
 The same calculations run on the command line: ``ember explain conv-output --width 32
 --kernel 5 --padding 2 --stride 1`` (``ember explain --help`` lists them).
@@ -23,6 +24,9 @@ from ember.explain.counting import layer_params
 from ember.explain.convolution import convolution
 from ember.explain.pooling import pooling
 from ember.explain.lstm import lstm_step
+from ember.explain.image_filters import canny_at, gaussian_kernel_weights, sobel_at
+from ember.explain.binary_images import morphology, otsu
 
 __all__ = ["Explanation", "register", "topics", "conv_output_size", "receptive_field",
-           "layer_params", "convolution", "pooling", "lstm_step"]
+           "layer_params", "convolution", "pooling", "lstm_step",
+           "gaussian_kernel_weights", "sobel_at", "canny_at", "otsu", "morphology"]
