@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember import functions as fn
+from ember.ops import shape as shape_ops
 from ember.tensor import Tensor
 
 __all__ = ["BORDERS", "border_mode", "border_index", "pad2d", "pad2d_array"]
@@ -77,23 +78,39 @@ def _check(op, pads, border):
     return border
 
 
+_NUMPY_MODES = {"reflect101": "reflect", "reflect": "symmetric", "replicate": "edge",
+                "circular": "wrap"}
+_PRIMITIVE_MODES = {"reflect101": "reflect", "replicate": "replicate", "circular": "circular"}
+
+
+def _fits(border: str, pads, height: int, width: int) -> bool:
+    """Whether NumPy's padding of that mode equals OpenCV's (one reflection or wrap)."""
+    top, bottom, left, right = pads
+    limit_h, limit_w = (height - 1, width - 1) if border == "reflect101" else (height, width)
+    return border == "replicate" or (max(top, bottom) <= limit_h and max(left, right) <= limit_w)
+
+
 def pad2d(x: Tensor, pads: tuple[int, int, int, int], border: str = "reflect101",
           value: float = 0.0, op: str = "pad2d") -> Tensor:
     """``x`` (..., H, W) with (top, bottom, left, right) pixels of border added
     (differentiable: the gradient of each border pixel goes to the pixel it copies)."""
     border = _check(op, pads, border)
     top, bottom, left, right = (int(p) for p in pads)
-    if not any(pads):
+    if not any((top, bottom, left, right)):
         return x
     if border == "constant":
         return fn.pad(x, (left, right, top, bottom), mode="constant", value=value)
     height, width = x.shape[-2:]
+    if border in _PRIMITIVE_MODES and _fits(border, (top, bottom, left, right), height, width):
+        widths = ((0, 0),) * (x.ndim - 2) + ((top, bottom), (left, right))
+        return shape_ops.pad(x, pad_width=widths, mode=_PRIMITIVE_MODES[border])
+    # any mode, any width: the border strips by indexing, joined to the image
     rows = border_index(np.arange(-top, height + bottom), height, border)
     cols = border_index(np.arange(-left, width + right), width, border)
     if top or bottom:
-        x = x[..., rows, :]
+        x = fn.cat([x[..., rows[:top], :], x, x[..., rows[height + top:], :]], dim=-2)
     if left or right:
-        x = x[..., cols]
+        x = fn.cat([x[..., cols[:left]], x, x[..., cols[width + left:]]], dim=-1)
     return x
 
 
@@ -102,10 +119,12 @@ def pad2d_array(x: np.ndarray, pads: tuple[int, int, int, int], border: str = "r
     """:func:`pad2d` on a NumPy array (..., H, W) (no graph)."""
     border = _check(op, pads, border)
     top, bottom, left, right = (int(p) for p in pads)
+    widths = [(0, 0)] * (x.ndim - 2) + [(top, bottom), (left, right)]
     if border == "constant":
-        widths = [(0, 0)] * (x.ndim - 2) + [(top, bottom), (left, right)]
         return np.pad(x, widths, mode="constant", constant_values=value)
     height, width = x.shape[-2:]
+    if _fits(border, (top, bottom, left, right), height, width):
+        return np.pad(x, widths, mode=_NUMPY_MODES[border])
     rows = border_index(np.arange(-top, height + bottom), height, border)
     cols = border_index(np.arange(-left, width + right), width, border)
     return x[..., rows[:, None], cols]

@@ -11,10 +11,10 @@ derivative) along one axis, smoothed along the other; Sobel's 3x3 kernel for d/d
 
 .. math:: |\\nabla I| = \\sqrt{G_x^2 + G_y^2}, \\qquad \\theta = \\operatorname{atan2}(G_y, G_x)
 
-Every filter here is a (separable) correlation on ember's ``conv2d``: differentiable on
-tensors, equal to ``cv2.Sobel`` / ``cv2.Scharr`` / ``cv2.Laplacian`` with ``ddepth=CV_64F``.
-Integer images give float32 results (exact: the sums are whole numbers), floats keep
-their dtype.
+Every filter here is a (separable) correlation (:mod:`ember.vision.correlate`, on
+ember's ``conv2d`` when a graph is recorded): differentiable on tensors, equal to
+``cv2.Sobel`` / ``cv2.Scharr`` / ``cv2.Laplacian`` with ``ddepth=CV_64F``. Integer images
+give float32 results (exact: the sums are whole numbers), floats keep their dtype.
 """
 
 from __future__ import annotations
@@ -23,10 +23,8 @@ import numpy as np
 
 from ember import functions as fn
 from ember.autograd.primitives import defvjp, primitive
-from ember.nn.functional.conv import conv2d
 from ember.tensor import Tensor
-from ember.vision.border import pad2d
-from ember.vision.filters import _pads
+from ember.vision.correlate import correlate2d, correlate_separable
 from ember.vision.layout import Planes, needs_grad, to_float
 
 __all__ = ["deriv_kernels", "sobel", "scharr", "laplacian", "gradient", "magnitude",
@@ -135,16 +133,15 @@ def laplacian(x, ksize: int = 1, scale: float = 1.0, delta: float = 0.0,
     """
     planes = Planes(x, "laplacian")
     dtype = to_float(planes.tensor).dtype
-    if ksize == 1:
-        kernel = np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]]) * scale
-        xf = _pad(planes, 3, 3, border)
-        y = _conv(xf, kernel, dtype)
+    source = to_float(planes.flat())
+    if ksize in (1, 3):  # OpenCV's fixed 3x3 kernels
+        kernel = (np.array([[0.0, 1, 0], [1, -4, 1], [0, 1, 0]]) if ksize == 1 else
+                  np.array([[2.0, 0, 2], [0, -8, 0], [2, 0, 2]]))
+        y = correlate2d(source, (kernel * scale).astype(dtype), border, 0.0, "laplacian")
         return _finish_float(planes, y, delta)
-    kx2, ky2 = deriv_kernels(2, 0, ksize)
-    kx, ky = kx2 * scale, ky2
-    xf = _pad(planes, ksize, ksize, border)
-    y = _conv(_conv(xf, kx[None, :], dtype), ky[:, None], dtype)
-    y = y + _conv(_conv(xf, ky[None, :] * scale, dtype), kx2[:, None], dtype)
+    second, smooth = (k.astype(dtype) for k in deriv_kernels(2, 0, ksize))
+    y = correlate_separable(source, second * scale, smooth, border, 0.0, "laplacian")
+    y = y + correlate_separable(source, smooth * scale, second, border, 0.0, "laplacian")
     return _finish_float(planes, y, delta)
 
 
@@ -182,9 +179,10 @@ def gradient(x, operator: str = "sobel", border: str = "reflect101"):
         return (_derivative(planes, diff, smooth, border, 0.0, dtype),
                 _derivative(planes, smooth, diff, border, 0.0, dtype))
     if name == "roberts":
-        xf = _pad(planes, 2, 2, border)
-        return (_finish_float(planes, _conv(xf, np.array([[1.0, 0.0], [0.0, -1.0]]), dtype)),
-                _finish_float(planes, _conv(xf, np.array([[0.0, 1.0], [-1.0, 0.0]]), dtype)))
+        source = to_float(planes.flat())
+        kernels = (np.array([[1.0, 0.0], [0.0, -1.0]]), np.array([[0.0, 1.0], [-1.0, 0.0]]))
+        return tuple(_finish_float(planes, correlate2d(source, k.astype(dtype), border, 0.0,
+                                                       "gradient")) for k in kernels)
     raise ValueError(f"gradient: unknown operator {operator!r}; expected one of "
                      + ", ".join(OPERATORS))
 
@@ -271,26 +269,9 @@ def _apply(gx, gy, tensor_op, array_op, op):
 
 
 def _derivative(planes, kx, ky, border, delta, dtype):
-    y = _separable_float(planes, kx, ky, border, dtype)
+    y = correlate_separable(to_float(planes.flat()), np.asarray(kx, dtype),
+                            np.asarray(ky, dtype), border, 0.0, "gradient")
     return _finish_float(planes, y, delta)
-
-
-def _separable_float(planes, kx, ky, border, dtype):
-    xf = _pad(planes, len(ky), len(kx), border)
-    if len(kx) > 1 or kx[0] != 1:
-        xf = _conv(xf, np.asarray(kx)[None, :], dtype)
-    if len(ky) > 1 or ky[0] != 1:
-        xf = _conv(xf, np.asarray(ky)[:, None], dtype)
-    return xf
-
-
-def _pad(planes, kh, kw, border):
-    return pad2d(to_float(planes.flat()), _pads(kh, kw), border, 0.0, "gradient")
-
-
-def _conv(x, kernel, dtype):
-    kernel = np.asarray(kernel, dtype=dtype)
-    return conv2d(x, Tensor._wrap(kernel.reshape((1, 1) + kernel.shape)))
 
 
 def _finish_float(planes, y, delta=0.0):
@@ -298,4 +279,3 @@ def _finish_float(planes, y, delta=0.0):
     if delta:
         y = y + delta
     return planes.back(planes.stack(y))
-

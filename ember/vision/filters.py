@@ -7,9 +7,10 @@ kernel's centre ``(kh // 2, kw // 2)`` and the image extended by a border mode
 
 .. math:: y[i, j] = \\sum_{a, b} k[a, b]\\, x[i + a - k_h/2,\\ j + b - k_w/2]
 
-The filters run on ember's ``conv2d`` (separable kernels as a row pass and a column
-pass), so on tensors they are differentiable in the image and in the kernel; the
-gradient of a pixel that the border copied goes to the pixel it copies.
+The filters run on :mod:`ember.vision.correlate`: on ember's ``conv2d`` when a graph is
+recorded (separable kernels as a row pass and a column pass), so on tensors they are
+differentiable in the image and in the kernel (the gradient of a pixel that the border
+copied goes to the pixel it copies); as direct shifted sums otherwise.
 
 Images: floats are filtered in their own precision; integer images are filtered in
 float32 and come back in their own type, rounded and saturated as OpenCV stores them.
@@ -20,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 
 from ember import functions as fn
-from ember.nn.functional.conv import conv2d
 from ember.tensor import Tensor
-from ember.vision.border import border_mode, pad2d, pad2d_array
+from ember.vision.border import border_mode, pad2d_array
+from ember.vision.correlate import anchor_pads, correlate2d, correlate_separable
 from ember.vision.layout import Planes, from_float, needs_grad, to_float
 
 __all__ = ["gaussian_kernel", "gaussian_kernel2d", "gaussian_blur2d", "box_blur",
@@ -215,7 +216,7 @@ def box_blur(x, kernel_size, border: str = "reflect101", normalized: bool = True
         kx = Tensor._wrap(np.full(kw, 1.0 / kw if normalized else 1.0, dtype))
         ky = Tensor._wrap(np.full(kh, 1.0 / kh if normalized else 1.0, dtype))
         return _separable(planes, kx, ky, border, 0.0, op)
-    padded = pad2d_array(planes.array, _pads(kh, kw), border)
+    padded = pad2d_array(planes.array, anchor_pads(kh, kw), border)
     sums = running_sum(running_sum(padded, kw, axis=-1), kh, axis=-2)
     area = kh * kw
     if normalized and planes.dtype == np.uint8 and area <= 256:
@@ -271,10 +272,7 @@ def filter2d(x, kernel, border: str = "reflect101", value: float = 0.0, delta: f
     op = "filter2d"
     planes = Planes(x, op)
     kernel = _kernel(kernel, 2, "kernel", op)
-    kh, kw = kernel.shape
-    dtype = to_float(planes.tensor).dtype
-    xf = pad2d(to_float(planes.flat()), _pads(kh, kw), border, value, op)
-    y = conv2d(xf, kernel.to(dtype).reshape((1, 1, kh, kw)))
+    y = correlate2d(to_float(planes.flat()), kernel, border, value, op)
     return _finish(planes, y, delta)
 
 
@@ -300,11 +298,6 @@ def sep_filter2d(x, kernel_x, kernel_y, border: str = "reflect101", value: float
 # ----------------------------------------------------------------------------- helpers
 
 
-def _pads(kh: int, kw: int) -> tuple[int, int, int, int]:
-    """(top, bottom, left, right) for a kh x kw kernel anchored at (kh // 2, kw // 2)."""
-    return kh // 2, kh - 1 - kh // 2, kw // 2, kw - 1 - kw // 2
-
-
 def _kernel(kernel, ndim: int, name: str, op: str) -> Tensor:
     if not isinstance(kernel, Tensor):
         kernel = Tensor._wrap(np.asarray(kernel, dtype=np.float64))
@@ -316,14 +309,8 @@ def _kernel(kernel, ndim: int, name: str, op: str) -> Tensor:
 
 def _separable(planes: Planes, kernel_x: Tensor, kernel_y: Tensor, border: str,
                value: float, op: str, delta: float = 0.0, half_up: bool = False):
-    """Pad once, convolve the rows with kernel_x and the columns with kernel_y."""
-    kh, kw = kernel_y.shape[0], kernel_x.shape[0]
-    dtype = to_float(planes.tensor).dtype
-    y = pad2d(to_float(planes.flat()), _pads(kh, kw), border, value, op)
-    if kw > 1 or needs_grad(kernel_x) or float(kernel_x.detach().numpy()[0]) != 1.0:
-        y = conv2d(y, kernel_x.to(dtype).reshape((1, 1, 1, kw)))
-    if kh > 1 or needs_grad(kernel_y) or float(kernel_y.detach().numpy()[0]) != 1.0:
-        y = conv2d(y, kernel_y.to(dtype).reshape((1, 1, kh, 1)))
+    """Rows by kernel_x, columns by kernel_y; back in the input's type and layout."""
+    y = correlate_separable(to_float(planes.flat()), kernel_x, kernel_y, border, value, op)
     return _finish(planes, y, delta, half_up)
 
 
@@ -332,11 +319,3 @@ def _finish(planes: Planes, y: Tensor, delta: float = 0.0, half_up: bool = False
     if delta:
         y = y + delta
     return planes.back(from_float(planes.stack(y), planes.dtype, half_up))
-
-
-def _check_odd(kernel_size: int, op: str) -> int:
-    k = _size(kernel_size, "kernel_size", op)
-    if k % 2 == 0:
-        raise ValueError(f"{op}: kernel_size must be odd, got {k}")
-    return k
-

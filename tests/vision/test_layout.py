@@ -73,3 +73,19 @@ def test_bad_images_are_named():
         V.box_blur(np.zeros((0, 4)), 3)
     with pytest.raises(ValueError, match=r"median_blur: expected a tensor of shape"):
         V.median_blur(em.zeros(5))
+
+
+@pytest.mark.parametrize("border", list(BORDERS))
+def test_graph_and_plain_paths_agree(rng, border):
+    """Filters take conv2d when a graph is recorded, shifted sums otherwise: the same."""
+    x = rng.standard_normal((2, 7, 9))
+    kernel = rng.standard_normal((4, 3))
+    ops = [lambda t: V.filter2d(t, kernel, border), lambda t: V.gaussian_blur2d(t, 5, 1.1, border),
+           lambda t: V.sobel(t, 1, 1, 5, border=border), lambda t: V.laplacian(t, 5, border=border),
+           lambda t: V.box_blur(t, (2, 4), border)]
+    for op in ops:
+        plain = op(em.tensor(x)).numpy()
+        graph = op(em.tensor(x, requires_grad=True)).detach().numpy()
+        np.testing.assert_allclose(plain, graph, atol=1e-12)
+    one_side = pad2d(em.tensor(x, requires_grad=True), (0, 2, 3, 0), border, 1.5)
+    np.testing.assert_array_equal(one_side.detach().numpy(), pad2d_array(x, (0, 2, 3, 0), border, 1.5))
