@@ -56,12 +56,12 @@ def _to_gray(x, order, op):
     if planes.channels not in (3, 4):
         raise ValueError(f"{op}: expected 3 (or 4) channels, got {planes.channels} in an "
                          f"image of shape {tuple(np.shape(x))}")
-    r, g, b = (planes.tensor[:, i:i + 1] for i in order)
     if planes.dtype == np.uint8:
         a = planes.array.astype(np.int32)
         ri, gi, bi = (a[:, i:i + 1] for i in order)
         fixed = (ri * _FIXED[0] + gi * _FIXED[1] + bi * _FIXED[2] + (1 << 14)) >> 15
         return planes.back(fixed.astype(np.uint8), drop_channels=True)
+    r, g, b = (planes.tensor[:, i:i + 1] for i in order)
     if planes.dtype.kind != "f":
         gray = np.rint(sum(w * c.numpy().astype(np.float64) for w, c in zip(_WEIGHTS, (r, g, b),
                                                                          strict=True)))

@@ -95,13 +95,12 @@ def label_runs(foreground: np.ndarray, connectivity: int = 8) -> tuple[int, np.n
     height, width = foreground.shape
     padded = np.zeros((height, width + 2), np.int8)
     padded[:, 1:-1] = foreground
-    changes = np.diff(padded, axis=1)
-    row_start, start = np.nonzero(changes == 1)
-    _, end = np.nonzero(changes == -1)  # runs are [start, end), in raster order
+    changes = np.flatnonzero(np.diff(padded, axis=1))  # starts and ends alternate, row by row
+    row_start, start = np.divmod(changes[0::2], width + 1)
+    end = changes[1::2] - row_start * (width + 1)  # runs are [start, end), in raster order
     runs = len(start)
-    labels = np.zeros((height, width), np.int32)
     if runs == 0:
-        return 1, labels
+        return 1, np.zeros((height, width), np.int32)
     a, b = _touching_runs(row_start, start, end, width, 1 if connectivity == 8 else 0)
     root = _union_find(runs, a, b)
     # each component's first pixel (4) or first 2 x 2 block (8) in raster order
@@ -114,7 +113,13 @@ def label_runs(foreground: np.ndarray, connectivity: int = 8) -> tuple[int, np.n
     roots = np.flatnonzero(root == np.arange(runs))
     number = np.zeros(runs, np.int32)
     number[roots[np.argsort(key[roots], kind="stable")]] = np.arange(1, len(roots) + 1)
-    labels[foreground] = np.repeat(number[root], end - start)
+    # paint: the image in raster order is gap, run, gap, run, ..., gap
+    bounds = np.empty(2 * runs + 2, np.int64)
+    bounds[0], bounds[-1] = 0, height * width
+    bounds[1:-1:2], bounds[2:-1:2] = row_start * width + start, row_start * width + end
+    values = np.zeros(2 * runs + 1, np.int32)
+    values[1::2] = number[root]
+    labels = np.repeat(values, np.diff(bounds)).reshape(height, width)
     return len(roots) + 1, labels
 
 

@@ -189,9 +189,9 @@ def box_blur(x, kernel_size, border: str = "reflect101", normalized: bool = True
     .. math:: y[i, j] = \\frac{1}{k_h k_w} \\sum_{a < k_h, b < k_w}
               x[i + a - k_h/2,\\ j + b - k_w/2]
 
-    Computed with running sums (two cumulative sums and a difference, the cost of a
-    pixel independent of k) unless a graph is recorded, when it is a separable
-    convolution with a kernel of ones.
+    Computed as running sums along rows, then columns (for windows over 16 pixels from
+    cumulative sums, the cost of a pixel independent of k), unless a graph is recorded,
+    when it is a separable convolution with a kernel of ones.
 
     Args:
         x: image (see :mod:`ember.vision.layout`).
@@ -221,6 +221,7 @@ def box_blur(x, kernel_size, border: str = "reflect101", normalized: bool = True
     area = kh * kw
     if normalized and planes.dtype == np.uint8 and area <= 256:
         return planes.back(_divide_fixed(sums, area))
+    sums = sums.astype(np.float64, copy=False)
     if normalized:
         sums /= area
     out_dtype = planes.dtype if planes.dtype.kind == "f" else np.float64
@@ -238,18 +239,48 @@ def _divide_fixed(sums: np.ndarray, area: int) -> np.ndarray:
         delta += 1
     else:
         multiplier += 1
-    return ((sums.astype(np.int64) + delta) * multiplier >> 23).astype(np.uint8)
+    scaled = (sums.astype(np.uint32) + np.uint32(delta)) * np.uint32(multiplier)
+    return (scaled >> np.uint32(23)).astype(np.uint8)  # (s + d) m < 2^32: no overflow
 
 
 def running_sum(x: np.ndarray, k: int, axis: int) -> np.ndarray:
-    """Sums of every k consecutive elements along ``axis`` (length n - k + 1), from one
-    cumulative sum in float64: ``s_i = c_{i+k} - c_i`` with ``c_0 = 0``."""
-    c = np.cumsum(x, axis=axis, dtype=np.float64)
+    """Sums of every k consecutive elements along ``axis`` (length n - k + 1). Exact:
+    8-bit images sum in int32, other integers in int64, floats in float64. Windows up to
+    32 add shifted copies (sums of 1, 2, 4, 8, ... elements by doubling, then one per
+    binary digit of k: about 2 log2 k additions); longer ones take one cumulative sum,
+    ``s_i = c_{i+k-1} - c_{i-1}`` with ``c_{-1} = 0``, whose cost does not grow with k."""
+    if x.dtype.kind in "biu":
+        accumulator = np.int32 if x.dtype.itemsize == 1 else np.int64
+    else:
+        accumulator = np.float64
     n = x.shape[axis]
-    head = np.take(c, np.arange(k - 1, n), axis=axis)
-    tail = np.take(c, np.arange(-1, n - k), axis=axis)
-    tail[(slice(None),) * (x.ndim + axis if axis < 0 else axis) + (0,)] = 0.0
-    return head - tail
+    index = [slice(None)] * x.ndim
+
+    def window(a, start, length):
+        index[axis] = slice(start, start + length)
+        return a[tuple(index)]
+
+    if k <= 32:  # sums of 1, 2, 4, 8, ... by doubling, then k's binary digits added up
+        length = n - k + 1
+        power, block, out, offset = 1, x.astype(accumulator), None, 0
+        while True:
+            if k & power:
+                part = window(block, offset, length)
+                out = part.copy() if out is None else np.add(out, part, out=out)
+                offset += power
+            if 2 * power > k:
+                return out
+            size = block.shape[axis] - power
+            block = window(block, 0, size) + window(block, power, size)
+            power *= 2
+    c = np.cumsum(x, axis=axis, dtype=accumulator)
+    index[axis] = slice(k - 1, n)
+    out = c[tuple(index)].copy()
+    index[axis] = slice(1, None)
+    head = out[tuple(index)]
+    index[axis] = slice(0, n - k)
+    head -= c[tuple(index)]
+    return out
 
 
 def filter2d(x, kernel, border: str = "reflect101", value: float = 0.0, delta: float = 0.0):

@@ -53,6 +53,15 @@ def histogram(x, bins: int = 256, range: tuple | None = None):  # noqa: A002  (N
     lo, hi = float(range[0]), float(range[1])
     if not hi > lo:
         hi, closed = lo + 1.0, True
+    if planes.dtype == np.uint8:  # count the 256 levels, then gather them into bins
+        levels = np.arange(256)
+        bin_of = np.floor((levels - lo) * (bins / (hi - lo))).astype(np.int64)
+        inside = (bin_of >= 0) & (bin_of < bins)
+        counts = np.zeros((planes.batch, planes.channels, bins), np.int64)
+        for b, c in np.ndindex(planes.batch, planes.channels):
+            per_level = np.bincount(values[b, c], minlength=256)
+            counts[b, c] = np.bincount(bin_of[inside], per_level[inside], bins).astype(np.int64)
+        return _shaped(planes, counts, bins)
     index = np.floor((values.astype(np.float64) - lo) * (bins / (hi - lo))).astype(np.int64)
     if closed:
         index[values == hi] = bins - 1
@@ -60,7 +69,11 @@ def histogram(x, bins: int = 256, range: tuple | None = None):  # noqa: A002  (N
     flat = index + bins * np.arange(planes.batch * planes.channels).reshape(
         planes.batch, planes.channels, 1)
     counts = np.bincount(flat[inside], minlength=planes.batch * planes.channels * bins)
-    counts = counts.reshape(planes.batch, planes.channels, bins)
+    return _shaped(planes, counts.reshape(planes.batch, planes.channels, bins), bins)
+
+
+def _shaped(planes: Planes, counts: np.ndarray, bins: int):
+    """(B, C, bins) counts in the shape :func:`histogram` promises."""
     if planes.is_tensor:
         shape = {2: (bins,), 3: (planes.channels, bins)}.get(planes.ndim, counts.shape)
         return Tensor._wrap(counts.reshape(shape))

@@ -132,23 +132,24 @@ def otsu_table(counts, levels=None) -> OtsuTable:
     p = p / p.sum()
     mu = float((levels * p).sum())
     n = len(p)
-    w0, w1, mu0, mu1, between = (np.zeros(n) for _ in range(5))
+    w0, w1, mu0, mu1, between = ([0.0] * n for _ in range(5))
     q1 = m1 = best = 0.0
     best_index = 0
-    for i in range(n):
-        m1 *= q1
-        q1 += p[i]
+    for i, (level, p_i) in enumerate(zip(levels.tolist(), p.tolist(), strict=True)):
+        m1 *= q1  # OpenCV's recurrence, step by step (Python floats are doubles)
+        q1 += p_i
         q2 = 1.0 - q1
         w0[i], w1[i] = q1, q2
         if min(q1, q2) < _FLT_EPSILON or max(q1, q2) > 1.0 - _FLT_EPSILON:
             mu0[i] = mu1[i] = np.nan
             continue
-        m1 = (m1 + levels[i] * p[i]) / q1
+        m1 = (m1 + level * p_i) / q1
         m2 = (mu - q1 * m1) / q2
         mu0[i], mu1[i] = m1, m2
-        between[i] = q1 * q2 * (m1 - m2) ** 2
+        between[i] = q1 * q2 * (m1 - m2) * (m1 - m2)
         if between[i] > best:
             best, best_index = between[i], i
+    w0, w1, mu0, mu1, between = (np.array(a) for a in (w0, w1, mu0, mu1, between))
     return OtsuTable(levels, w0, w1, mu0, mu1, between, float(levels[best_index]))
 
 
@@ -225,19 +226,25 @@ def adaptive_threshold(x, maxval: float = 255, method: str = "mean", type: str =
     if int(block_size) != block_size or block_size < 3 or block_size % 2 == 0:
         raise ValueError(f"adaptive_threshold: block_size must be odd and >= 3, got "
                          f"{block_size!r}")
-    source = planes.tensor.detach()
+    source = Tensor._wrap(planes.array)  # (B, C, H, W), no graph
     if how == "mean":
-        mean = box_blur(source, int(block_size), border="replicate")
+        mean = box_blur(source, int(block_size), border="replicate").numpy()
     else:  # OpenCV: a float Gaussian, rounded to a grey level for integer images
-        mean = gaussian_blur2d(to_float(source), int(block_size), 0, border="replicate")
+        mean = gaussian_blur2d(to_float(source), int(block_size), 0, border="replicate").numpy()
         if planes.dtype.kind in "iu":
-            mean = Tensor._wrap(np.rint(mean.numpy()))
+            mean = np.rint(mean)
     top, offset = float(maxval), float(C)
     if planes.dtype.kind in "iu":
         info = np.iinfo(planes.dtype)
         top = float(np.clip(np.rint(top), info.min, info.max))
         offset = float(np.ceil(offset) if kind == "binary" else np.floor(offset))
-    bright = to_float(source).numpy().astype(np.float64) > mean.numpy().astype(np.float64) - offset
+    if planes.dtype.kind in "iu":  # whole numbers: compare exactly in integers
+        wide = np.int32 if planes.dtype.itemsize <= 2 else np.int64
+        bright = planes.array.astype(wide) > mean.astype(wide) - int(offset)
+    else:
+        bright = planes.array > mean - offset
     if kind == "binary_inv":
         bright = ~bright
-    return planes.back(Tensor._wrap(np.where(bright, top, 0).astype(planes.dtype)))
+    out = np.zeros(bright.shape, planes.dtype)
+    out[bright] = top
+    return planes.back(Tensor._wrap(out))
