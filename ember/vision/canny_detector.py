@@ -95,7 +95,7 @@ def canny(x, low: float, high: float, l2gradient: bool = False, aperture_size: i
     edges = np.empty((planes.batch, 1, planes.height, planes.width), np.uint8)
     for b in range(planes.batch):
         edges[b, 0] = _steps(planes.array[b], low, high, l2gradient, aperture_size, sigma,
-                             kernel_size).edges
+                             kernel_size, keep=False)
     return planes.back(Tensor._wrap(edges), drop_channels=True)
 
 
@@ -118,21 +118,22 @@ def canny_steps(x, low: float, high: float, l2gradient: bool = False, aperture_s
     return _steps(planes.array[0], low, high, l2gradient, aperture_size, sigma, kernel_size)
 
 
-def _steps(image: np.ndarray, low, high, l2gradient, aperture_size, sigma, kernel_size):
-    """The five steps on one (C, H, W) image."""
+def _steps(image: np.ndarray, low, high, l2gradient, aperture_size, sigma, kernel_size,
+           keep: bool = True):
+    """The five steps on one (C, H, W) image (``keep=False``: only the edges)."""
     if aperture_size not in (3, 5, 7):
         raise ValueError(f"canny: aperture_size must be 3, 5 or 7, got {aperture_size!r}")
     low, high = sorted((float(low), float(high)))
     smoothed = image
     if sigma > 0 or kernel_size > 0:
-        smoothed = gaussian_blur2d(image.transpose(1, 2, 0), kernel_size, sigma)
-        smoothed = smoothed.reshape(image.shape[1:] + (-1,)).transpose(2, 0, 1)
+        smoothed = gaussian_blur2d(Tensor._wrap(image), kernel_size, sigma).numpy()
     exact = smoothed.dtype == np.uint8  # OpenCV's integer arithmetic
     source = Tensor._wrap(smoothed[None])
     gx = sobel(source, 1, 0, aperture_size, border="replicate").numpy()[0]
     gy = sobel(source, 0, 1, aperture_size, border="replicate").numpy()[0]
-    if exact:
-        gx, gy = gx.astype(np.int64), gy.astype(np.int64)
+    if exact:  # whole numbers; int32 holds every product below (int64 for 7x7 Sobel)
+        wide = np.int32 if aperture_size < 7 else np.int64
+        gx, gy = gx.astype(wide), gy.astype(wide)
     strength = gx * gx + gy * gy if l2gradient else np.abs(gx) + np.abs(gy)
     if strength.shape[0] > 1:  # several channels: each pixel keeps its strongest one
         pick = np.argmax(strength, axis=0)[None]
@@ -144,15 +145,17 @@ def _steps(image: np.ndarray, low, high, l2gradient, aperture_size, sigma, kerne
         low_cut, high_cut = low, high
     if exact:
         low_cut, high_cut = float(np.floor(low_cut)), float(np.floor(high_cut))
-    sector = gradient_sectors(gx, gy)
-    thin = _suppress(strength, sector)
-    strong, weak = double_threshold(np.where(thin, strength, 0), low_cut, high_cut)
-    edges = _grow(strong, strong | weak)
+    thin = _suppress(strength, gx, gy, low_cut)  # only pixels above low can be edges
+    strong = thin & (strength > high_cut)
+    edges = _grow(strong, thin).astype(np.uint8) * 255
+    if not keep:
+        return edges
     magnitude = np.sqrt(strength.astype(np.float64)) if l2gradient else strength.astype(
         np.float64)
+    suppressed = np.where(_suppress(strength, gx, gy, 0), magnitude, 0.0)
+    strong, weak = double_threshold(np.where(thin, strength, 0), low_cut, high_cut)
     return CannySteps(smoothed, gx.astype(np.float64), gy.astype(np.float64), magnitude,
-                      sector, np.where(thin, magnitude, 0.0), strong, weak,
-                      edges.astype(np.uint8) * 255, low, high)
+                      gradient_sectors(gx, gy), suppressed, strong, weak, edges, low, high)
 
 
 def gradient_sectors(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
@@ -200,22 +203,28 @@ def non_maximum_suppression(magnitude, gx, gy):
     if not m.shape == gx.shape == gy.shape:
         raise ValueError(f"non_maximum_suppression: shapes differ: magnitude {m.shape}, "
                          f"gx {gx.shape}, gy {gy.shape}")
-    return np.where(_suppress(m, gradient_sectors(gx, gy)), m, 0)
+    return np.where(_suppress(m, gx, gy, 0), m, 0)
 
 
-def _suppress(m: np.ndarray, sector: np.ndarray) -> np.ndarray:
-    """Where m is a local maximum across its sector (OpenCV's > / >= rules)."""
-    p = np.pad(m, 1)
+def _suppress(m: np.ndarray, gx: np.ndarray, gy: np.ndarray, low: float = 0) -> np.ndarray:
+    """Where m > low is a local maximum across its gradient sector (OpenCV's > / >=
+    rules), looking only at the pixels above ``low``."""
     height, width = m.shape
-
-    def at(dy, dx):
-        return p[1 + dy:1 + dy + height, 1 + dx:1 + dx + width]
-
-    horizontal = (m > at(0, -1)) & (m >= at(0, 1))
-    vertical = (m > at(-1, 0)) & (m >= at(1, 0))
-    diagonal = (m > at(-1, -1)) & (m > at(1, 1))
-    anti = (m > at(-1, 1)) & (m > at(1, -1))
-    return np.choose(sector, [horizontal, vertical, diagonal, anti])
+    stride = width + 2
+    padded = np.zeros((height + 2, stride), m.dtype)
+    padded[1:-1, 1:-1] = m
+    flat = padded.ravel()
+    candidates = np.flatnonzero(m > low)
+    rows, cols = np.divmod(candidates, width)
+    at = (rows + 1) * stride + cols + 1
+    sector = gradient_sectors(gx.ravel()[candidates], gy.ravel()[candidates])
+    before = np.array([-1, -stride, -stride - 1, -stride + 1])[sector]  # per sector: the
+    value = flat[at]                                                     # neighbour before
+    keep = (value > flat[at + before]) & np.where(sector < 2, value >= flat[at - before],
+                                                  value > flat[at - before])
+    thin = np.zeros(height * width, bool)
+    thin[candidates[keep]] = True
+    return thin.reshape(height, width)
 
 
 def double_threshold(x, low: float, high: float):

@@ -57,10 +57,14 @@ def _to_gray(x, order, op):
         raise ValueError(f"{op}: expected 3 (or 4) channels, got {planes.channels} in an "
                          f"image of shape {tuple(np.shape(x))}")
     if planes.dtype == np.uint8:
-        a = planes.array.astype(np.int32)
-        ri, gi, bi = (a[:, i:i + 1] for i in order)
-        fixed = (ri * _FIXED[0] + gi * _FIXED[1] + bi * _FIXED[2] + (1 << 14)) >> 15
-        return planes.back(fixed.astype(np.uint8), drop_channels=True)
+        a = planes.array.reshape(planes.batch, planes.channels, -1)  # (H, W) as one axis
+        fixed = a[:, order[0]].astype(np.uint32) * np.uint32(_FIXED[0])
+        for i, weight in zip(order[1:], _FIXED[1:], strict=True):
+            fixed += a[:, i].astype(np.uint32) * np.uint32(weight)
+        fixed += np.uint32(1 << 14)
+        fixed >>= np.uint32(15)
+        fixed = fixed.astype(np.uint8).reshape(planes.batch, 1, planes.height, planes.width)
+        return planes.back(fixed, drop_channels=True)
     r, g, b = (planes.tensor[:, i:i + 1] for i in order)
     if planes.dtype.kind != "f":
         gray = np.rint(sum(w * c.numpy().astype(np.float64) for w, c in zip(_WEIGHTS, (r, g, b),

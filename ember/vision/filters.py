@@ -189,7 +189,7 @@ def box_blur(x, kernel_size, border: str = "reflect101", normalized: bool = True
     .. math:: y[i, j] = \\frac{1}{k_h k_w} \\sum_{a < k_h, b < k_w}
               x[i + a - k_h/2,\\ j + b - k_w/2]
 
-    Computed as running sums along rows, then columns (for windows over 16 pixels from
+    Computed as running sums along rows, then columns (for windows over 32 pixels from
     cumulative sums, the cost of a pixel independent of k), unless a graph is recorded,
     when it is a separable convolution with a kernel of ones.
 

@@ -82,17 +82,22 @@ def hough_accumulator(x, rho: float = 1.0, theta: float = np.pi / 180,
     sin = (np.sin(angles.astype(np.float64)) * float(inverse)).astype(np.float32)
     cos = (np.cos(angles.astype(np.float64)) * float(inverse)).astype(np.float32)
     ys, xs = np.nonzero(image)
-    votes = np.zeros(count * distances, np.int64)
+    votes = np.zeros((count, distances), np.int64)
     offset = (distances - 1) // 2
-    for start in range(0, len(xs), 4096):  # a block of pixels at a time: bounded memory
-        x_block = xs[start:start + 4096, None].astype(np.float32)
-        y_block = ys[start:start + 4096, None].astype(np.float32)
-        r = np.rint(x_block * cos + y_block * sin).astype(np.int64) + offset
-        cells = np.arange(count) * distances + r
-        votes += np.bincount(cells.ravel(), minlength=count * distances)
+    # angle by angle: each pixel's bin round(x cos + y sin) + offset, in float32 as OpenCV
+    x, y = xs.astype(np.float32), ys.astype(np.float32)
+    r, term = np.empty_like(x), np.empty_like(x)
+    index = np.int16 if distances < 32767 else np.int64
+    for n in range(count):
+        np.multiply(x, cos[n], out=r)
+        np.multiply(y, sin[n], out=term)
+        r += term
+        np.rint(r, out=r)
+        r += offset
+        votes[n] = np.bincount(r.astype(index), minlength=distances)
     rhos = (np.arange(distances) - offset).astype(np.float32) * rho32
     thetas = (np.float32(min_theta) + np.arange(count, dtype=np.float32) * theta32)
-    return HoughAccumulator(votes.reshape(count, distances).astype(np.int32),
+    return HoughAccumulator(votes.astype(np.int32),
                             thetas.astype(np.float32), rhos.astype(np.float32))
 
 
