@@ -93,9 +93,9 @@ def connected_components(x, connectivity: int = 8, return_stats: bool = False):
 def label_runs(foreground: np.ndarray, connectivity: int = 8) -> tuple[int, np.ndarray]:
     """(count, int32 labels) of a 2-d boolean image, numbered as OpenCV numbers them."""
     height, width = foreground.shape
-    padded = np.zeros((height, width + 2), np.int8)
+    padded = np.zeros((height, width + 2), bool)
     padded[:, 1:-1] = foreground
-    changes = np.flatnonzero(np.diff(padded, axis=1))  # starts and ends alternate, row by row
+    changes = np.flatnonzero(padded[:, 1:] ^ padded[:, :-1])  # starts and ends alternate
     row_start, start = np.divmod(changes[0::2], width + 1)
     end = changes[1::2] - row_start * (width + 1)  # runs are [start, end), in raster order
     runs = len(start)

@@ -30,7 +30,7 @@ from ember import creation
 from ember import functions as fn
 from ember.tensor import Tensor
 from ember.vision.filters import box_blur, gaussian_blur2d
-from ember.vision.histograms import histogram
+from ember.vision.histograms import count_levels, histogram
 from ember.vision.layout import Planes, to_float
 
 __all__ = ["threshold", "otsu_threshold", "otsu_table", "OtsuTable", "adaptive_threshold",
@@ -136,6 +136,10 @@ def otsu_table(counts, levels=None) -> OtsuTable:
     q1 = m1 = best = 0.0
     best_index = 0
     for i, (level, p_i) in enumerate(zip(levels.tolist(), p.tolist(), strict=True)):
+        if p_i == 0 and q1 == 0:  # before the first level present nothing changes
+            w1[i] = 1.0
+            mu0[i] = mu1[i] = np.nan
+            continue
         m1 *= q1  # OpenCV's recurrence, step by step (Python floats are doubles)
         q1 += p_i
         q2 = 1.0 - q1
@@ -180,14 +184,17 @@ def otsu_threshold(x, bins: int = 256):
     for b, c in np.ndindex(planes.batch, planes.channels):
         plane = planes.array[b, c]
         if planes.dtype == np.uint8:
-            table = otsu_table(np.bincount(plane.ravel(), minlength=256))
+            table = otsu_table(count_levels(plane))
         else:
             counts = histogram(plane.astype(np.float64), bins)
             lo, hi = float(plane.min()), float(plane.max())
             width = (hi - lo) / bins if hi > lo else 1.0 / bins
             table = otsu_table(counts, lo + width * (np.arange(bins) + 0.5))
         thresholds[b, c] = table.threshold
-    mask = planes.array > thresholds[:, :, None, None]
+    if planes.dtype == np.uint8 and planes.batch * planes.channels == 1:
+        mask = planes.array > np.uint8(thresholds[0, 0])  # an 8-bit comparison: no casts
+    else:
+        mask = planes.array > thresholds[:, :, None, None]
     mask = planes.back(Tensor._wrap(mask))
     if planes.batch * planes.channels == 1:
         return float(thresholds[0, 0]), mask
