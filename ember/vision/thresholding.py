@@ -246,12 +246,12 @@ def adaptive_threshold(x, maxval: float = 255, method: str = "mean", type: str =
         top = float(np.clip(np.rint(top), info.min, info.max))
         offset = float(np.ceil(offset) if kind == "binary" else np.floor(offset))
     if planes.dtype.kind in "iu":  # whole numbers: compare exactly in integers
-        wide = np.int32 if planes.dtype.itemsize <= 2 else np.int64
-        bright = planes.array.astype(wide) > mean.astype(wide) - int(offset)
+        wide = {1: np.int16, 2: np.int32}.get(planes.dtype.itemsize, np.int64)
+        shift = int(np.clip(offset, -(1 << 14), 1 << 14))  # beyond the range: all or none
+        bright = planes.array.astype(wide) > mean.astype(wide) - wide(shift)
     else:
         bright = planes.array > mean - offset
     if kind == "binary_inv":
         bright = ~bright
-    out = np.zeros(bright.shape, planes.dtype)
-    out[bright] = top
+    out = bright.astype(planes.dtype) * planes.dtype.type(top)
     return planes.back(Tensor._wrap(out))
