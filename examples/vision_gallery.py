@@ -153,8 +153,8 @@ def main(argv=None) -> int:
     scores = V.match_template(grey, template, "ccoeff_normed")
     top, left = np.unravel_index(scores.argmax(), scores.shape)
     _figure([(edges, "canny, sigma 2"),
-             (np.log1p(accumulator.votes.T[700:1400].astype(float)), "hough_accumulator (rho, theta)",
-              "magma"),
+             (np.log1p(accumulator.votes.T[700:1400].astype(float)),
+              "hough_accumulator (rho, theta)", "magma"),
              (draw.draw_polar_lines(camera, lines), f"hough_lines: the {len(lines)} strongest"),
              (template, "template (70x70)"),
              (draw.to_display(np.clip(scores, 0, 1)), "match_template ccoeff_normed"),
