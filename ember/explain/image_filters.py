@@ -81,6 +81,15 @@ def gaussian_kernel_weights(kernel_size: int = 5, sigma: float = 1.0) -> Explana
                        kernel=kernel, sigma=used, sum=total)
 
 
+_PIXEL_OPTIONS = (  # an image and one of its pixels
+    option("--input", "input", as_matrix, 'the image, rows separated by ";" (3x3 or larger), '
+           'e.g. "10 10 80; 10 10 80; 10 10 80"'),
+    option("--row", "row", lambda t: as_int(t, "row", 0), "the pixel's row (default the "
+           "middle)", default=None),
+    option("--col", "col", lambda t: as_int(t, "col", 0), "the pixel's column (default the "
+           "middle)", default=None))
+
+
 def _pixel(x: np.ndarray, row, col) -> tuple[int, int]:
     h, w = x.shape
     row = h // 2 if row is None else as_int(row, "row", minimum=0)
@@ -107,12 +116,7 @@ def _correlation_lines(name: str, patch: np.ndarray, kernel: np.ndarray) -> tupl
 
 
 @register("sobel", "the Sobel gradient at one pixel: the 3x3 products, magnitude and angle",
-          option("--input", "input", as_matrix, 'the image, rows separated by ";" (3x3 or '
-                 'larger), e.g. "10 10 80; 10 10 80; 10 10 80"'),
-          option("--row", "row", lambda t: as_int(t, "row", 0), "the pixel's row (default "
-                 "the middle)", default=None),
-          option("--col", "col", lambda t: as_int(t, "col", 0), "the pixel's column "
-                 "(default the middle)", default=None))
+          *_PIXEL_OPTIONS)
 def sobel_at(input, row: int | None = None, col: int | None = None) -> Explanation:
     """The Sobel derivatives at one pixel, with every product of the 3x3 window.
 
@@ -150,12 +154,7 @@ def sobel_at(input, row: int | None = None, col: int | None = None) -> Explanati
 
 
 @register("canny", "Canny's non-maximum suppression (and thresholds) at one pixel",
-          option("--input", "input", as_matrix, 'the image, rows separated by ";" (3x3 or '
-                 'larger)'),
-          option("--row", "row", lambda t: as_int(t, "row", 0), "the pixel's row (default "
-                 "the middle)", default=None),
-          option("--col", "col", lambda t: as_int(t, "col", 0), "the pixel's column "
-                 "(default the middle)", default=None),
+          *_PIXEL_OPTIONS,
           option("--low", "low", as_number, "the low threshold (default 50)", default=50.0),
           option("--high", "high", as_number, "the high threshold (default 100)",
                  default=100.0),
