@@ -72,3 +72,4 @@ if _os.environ.get("EMBER_KEEP_MEMORY", "1") != "0":
 
 from ember import data, datasets, explain, metrics, models, nn, optim, train  # noqa: E402
 from ember.summary import summary  # noqa: E402
+from ember import linalg  # noqa: E402  (em.linalg, as torch.linalg)

@@ -177,10 +177,6 @@ def floor_divide(input, other) -> Tensor:
     return compare.floor_divide(input, other)
 
 
-def remainder(input, other) -> Tensor:
-    return compare.remainder(input, other)
-
-
 # ---------------------------------------------------------------------------- elementwise
 
 exp = elementwise.exp
@@ -242,11 +238,6 @@ def where(condition, input=None, other=None) -> Tensor:
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
     return elementwise.where(condition, input, other)
-
-
-def masked_fill(input, mask, value) -> Tensor:
-    """``input`` with ``value`` wherever ``mask`` is True."""
-    return elementwise.where(mask, value, input)
 
 
 def nonzero(input, *, as_tuple: bool = False):
@@ -454,9 +445,6 @@ def reshape(input, *shape) -> Tensor:
     return shape_ops.reshape(x, shape=target)
 
 
-view = reshape
-
-
 def view_as(input, other) -> Tensor:
     return reshape(input, _t(other).shape)
 
@@ -587,19 +575,6 @@ def flip(input, dims=None, *, axis=None) -> Tensor:
         raise TypeError("flip(): missing the dimensions to reverse (dims=...)")
     dims = (dims,) if isinstance(dims, (builtins.int, np.integer)) else tuple(dims)
     return shape_ops.flip(x, axis=tuple(_dim(d, x.ndim, "flip") for d in dims))
-
-
-def gather(input, dim: int, index) -> Tensor:
-    """out[i][j][k] = input[index[i][j][k]][j][k] for dim=0 (and so on);
-    the gradient is scatter-added back, so repeated indices accumulate."""
-    x = _t(input)
-    index = _t(index)
-    if index.dtype.kind not in "iu":
-        raise TypeError(f"gather(): index must be an integer tensor, got {index.dtype}")
-    if index.ndim != x.ndim:
-        raise ValueError(f"gather(): index has {index.ndim} dimensions but input has {x.ndim} "
-                         f"(shapes {index.shape} and {x.shape})")
-    return shape_ops.gather(x, index._data, axis=_dim(dim, x.ndim, "gather"))
 
 
 def split(tensor, split_size_or_sections, dim: int = 0, *, axis=None) -> tuple:
@@ -735,15 +710,6 @@ def astype(input, dtype) -> Tensor:
     return shape_ops.astype(input, dtype=dtypes.as_dtype(dtype))
 
 
-def getitem(input, key) -> Tensor:
-    """``input[key]``: basic indexing gives a view, integer/boolean arrays a copy whose
-    gradient scatter-adds (repeated indices accumulate)."""
-    key = _index_key(key)
-    if _is_advanced(key):
-        return shape_ops.getitem_advanced(input, key=key)
-    return shape_ops.getitem_basic(input, key=key)
-
-
 def _index_key(key):
     """An index with tensors and lists replaced by arrays."""
     if isinstance(key, tuple):
@@ -752,17 +718,17 @@ def _index_key(key):
 
 
 def _index_part(k):
-    if isinstance(k, Tensor):
+    if isinstance(k, Tensor):  # a 0-d integer tensor selects, as an int (as in PyTorch)
+        if k.ndim == 0 and k.dtype.kind in "iu":
+            return builtins.int(k._data)
         return k._data
     if isinstance(k, list):
         return np.asarray(k)
     return k
 
 
-def _is_advanced(key) -> bool:
-    parts = key if isinstance(key, tuple) else (key,)
-    return builtins.any(isinstance(k, np.ndarray) for k in parts)
-
+# PyTorch's wider tensor API, one family per module (indexing, sorting, maths, ...)
+from ember.tensor_functions import *  # noqa: E402,F403
 
 __all__ = [
     name for name, value in list(globals().items())

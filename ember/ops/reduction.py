@@ -52,13 +52,23 @@ defvjp(mean, lambda xp, g, ans, x, axis=None, keepdims=False: _expand(
 
 @primitive(saves="inputs")
 def var(xp, x, axis=None, correction=1, keepdims=False):
-    """sum_i (x_i - mean)^2 / (N - correction);  d/dx_i = 2 (x_i - mean) / (N - correction)."""
-    return xp.var(x, axis=axis, ddof=correction, keepdims=keepdims)
+    """sum_i (x_i - mean)^2 / (N - correction);  d/dx_i = 2 (x_i - mean) / (N - correction).
+
+    With N <= correction the divisor is 0 (as PyTorch: NaN for one element, inf otherwise).
+    """
+    if _count(x.shape, axis) > correction:
+        return xp.var(x, axis=axis, ddof=correction, keepdims=keepdims)
+    centred = x - xp.mean(x, axis=axis, keepdims=True) if x.size else x
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        return xp.sum(centred * centred, axis=axis, keepdims=keepdims) / x.dtype.type(0)
 
 
 def _var_vjp(xp, g, ans, x, axis=None, correction=1, keepdims=False):
+    count = _count(x.shape, axis)
+    if count <= correction:  # PyTorch: NaN for one element, inf otherwise
+        return _expand(xp, g, x.shape, axis, keepdims) * (math.nan if count == 1 else math.inf)
     centred = x - xp.mean(x, axis=axis, keepdims=True)
-    scale = 2 / (_count(x.shape, axis) - correction)
+    scale = 2 / (count - correction)
     return _expand(xp, g, x.shape, axis, keepdims) * centred * scale
 
 
@@ -68,7 +78,7 @@ defvjp(var, _var_vjp)
 @primitive(saves="all")
 def std(xp, x, axis=None, correction=1, keepdims=False):
     """sqrt(var(x));  d/dx_i = (x_i - mean) / ((N - correction) std), 0 where std = 0."""
-    return xp.sqrt(xp.var(x, axis=axis, ddof=correction, keepdims=keepdims))
+    return xp.sqrt(var.forward(xp, x, axis, correction, keepdims))
 
 
 def _std_vjp(xp, g, ans, x, axis=None, correction=1, keepdims=False):
@@ -182,3 +192,35 @@ def log_softmax(xp, x, axis=-1):
 
 defvjp(log_softmax, lambda xp, g, ans, x, axis=-1: g - xp.exp(ans) * xp.sum(
     g, axis=axis, keepdims=True))
+
+
+@primitive(saves="inputs")
+def prod(xp, x, axis=None, keepdims=False):
+    """prod_i x_i;  d/dx_i = prod_{j != i} x_j, computed without dividing by x_i (from the
+    products before and after i), so it is exact where x has zeros, as PyTorch's."""
+    return xp.prod(x, axis=axis, keepdims=keepdims)
+
+
+def _prod_vjp(xp, g, ans, x, axis=None, keepdims=False):
+    reduced = tuple(range(x.ndim)) if axis is None else axis
+    kept = tuple(a for a in range(x.ndim) if a not in reduced)
+    order = kept + reduced
+    moved = xp.transpose(x, order)
+    n = _count(x.shape, reduced)
+    flat = moved.reshape(moved.shape[:len(kept)] + (n,))
+    if n == 0:
+        others = flat
+    else:
+        ones = xp.ones_like(flat[..., :1])
+        before = xp.concatenate([ones, xp.cumprod(flat[..., :-1], axis=-1)], axis=-1)
+        after = xp.flip(xp.concatenate(
+            [ones, xp.cumprod(xp.flip(flat, -1)[..., :-1], axis=-1)], axis=-1), -1)
+        others = before * after
+    inverse = [0] * x.ndim
+    for i, a in enumerate(order):
+        inverse[a] = i
+    others = xp.transpose(others.reshape(moved.shape), inverse)
+    return _expand(xp, g, x.shape, axis, keepdims) * others
+
+
+defvjp(prod, _prod_vjp)
