@@ -666,15 +666,15 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
     from the LAST dimension: ``(left, right, top, bottom)`` pads width then height.
 
     Modes: ``constant`` (with ``value``, 0 by default), ``reflect``, ``replicate``,
-    ``circular``.
+    ``circular``. A negative amount crops that side (before the other sides are padded).
     """
     x = _t(input)
     pad = tuple(builtins.int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad: expects an even number of values, at most 2 per dimension, "
                          f"got {pad} for a tensor of shape {x.shape}")
-    if builtins.any(p < 0 for p in pad):
-        raise ValueError(f"pad: negative padding {pad} is not supported; slice the tensor")
+    if builtins.any(p < 0 for p in pad):  # a negative amount crops (as PyTorch)
+        return _pad_and_crop(x, pad, mode, value)
     if mode not in ("constant", "reflect", "replicate", "circular"):
         raise ValueError(f"pad: unknown mode {mode!r}; expected 'constant', 'reflect', "
                          "'replicate' or 'circular'")
@@ -692,6 +692,31 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
         raise ValueError(f"pad: value is only used by mode 'constant', not {mode!r}")
     return shape_ops.pad(x, pad_width=tuple(widths), mode=mode,
                          value=0.0 if value is None else value)
+
+
+def _pad_and_crop(x: Tensor, amounts: tuple, mode: str, value) -> Tensor:
+    """Padding with negative amounts, which crop: PyTorch pads the positive amounts first
+    and then crops, except in ``circular`` mode, which crops first (and wraps around
+    what is left)."""
+    crop = [slice(None)] * x.ndim
+    for i in range(len(amounts) // 2):
+        d = x.ndim - 1 - i
+        before, after = builtins.max(-amounts[2 * i], 0), builtins.max(-amounts[2 * i + 1], 0)
+        grown = x.shape[d] + builtins.max(amounts[2 * i], 0) + builtins.max(amounts[2 * i + 1], 0)
+        if before + after >= grown:
+            raise RuntimeError(f"pad: the padding {amounts} leaves nothing of dimension {d} of "
+                               f"size {x.shape[d]} (input of shape {x.shape})")
+        crop[d] = (before, after)
+    positive = tuple(builtins.max(p, 0) for p in amounts)
+
+    def cropped(t: Tensor) -> Tensor:
+        key = tuple(s if isinstance(s, slice) else slice(s[0], t.shape[d] - s[1])
+                    for d, s in enumerate(crop))
+        return shape_ops.getitem_basic(t, key=key)
+
+    if mode == "circular":
+        return pad(cropped(x), positive, mode, value)
+    return cropped(pad(x, positive, mode, value))
 
 
 def clone(input) -> Tensor:

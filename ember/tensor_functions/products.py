@@ -327,7 +327,7 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     return linalg.vector_norm(x, 2 if p is None else p, dim, keepdim, dtype=dtype)
 
 
-# ----------------------------------------------------------------------------- top-level linear algebra
+# ------------------------------------------------------------------------- top-level linear algebra
 
 
 det = linalg.det

@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 
-# ----------------------------------------------------------------------------- triangles and diagonals
+# -------------------------------------------------------------------------- triangles and diagonals
 
 
 def _triangle(op: str, input, diagonal: int, lower: bool) -> Tensor:
@@ -108,7 +108,7 @@ def diagflat(input, offset: int = 0) -> Tensor:
     return diag_embed(_t(input).reshape(-1), offset, 0, 1)
 
 
-# ----------------------------------------------------------------------------- rolls, rotations, flips
+# -------------------------------------------------------------------------- rolls, rotations, flips
 
 
 def roll(input, shifts, dims=None) -> Tensor:
@@ -311,7 +311,7 @@ def view(input, *shape) -> Tensor:
     return out
 
 
-# ----------------------------------------------------------------------------- grids and moving dimensions
+# ---------------------------------------------------------------------- grids and moving dimensions
 
 
 def meshgrid(*tensors, indexing: str | None = None) -> tuple:
@@ -389,7 +389,7 @@ def broadcast_shapes(*shapes) -> tuple:
                            f"({shapes})") from None
 
 
-# ----------------------------------------------------------------------------- splitting and stacking
+# --------------------------------------------------------------------------- splitting and stacking
 
 
 def tensor_split(input, indices_or_sections, dim: int = 0) -> tuple:

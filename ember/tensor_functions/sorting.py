@@ -244,7 +244,7 @@ def unique_consecutive(input, return_inverse: bool = False, return_counts: bool 
     return _unique_outputs(values, inverse, counts, return_inverse, return_counts)
 
 
-# ----------------------------------------------------------------------------- searching and counting
+# --------------------------------------------------------------------------- searching and counting
 
 
 def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool = False,
