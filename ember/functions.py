@@ -300,12 +300,16 @@ def _extreme(op, input, dim, keepdim, axis, keepdims):
     dim = _axis(dim, axis)
     if isinstance(dim, Tensor):  # max(input, other): elementwise
         return (elementwise.maximum if op == "max" else elementwise.minimum)(x, dim)
-    if x.numel() == 0:
-        raise RuntimeError(f"{op}(): cannot reduce an empty tensor")
     if dim is None:
+        if x.numel() == 0:
+            raise RuntimeError(f"{op}(): Expected reduction dim to be specified for "
+                               "input.numel() == 0. Specify the reduction dim with the 'dim' "
+                               "argument.")
         full = reduction.amax if op == "max" else reduction.amin
         return full(x, axis=None, keepdims=False)
     d = _dim(dim, x.ndim, op)
+    if x.ndim and x.shape[d] == 0:
+        raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
     keep = _keep(keepdim, keepdims)
     if x.ndim == 0:
         return (max_result if op == "max" else min_result)(x, Tensor._wrap(np.zeros((), np.int64)))

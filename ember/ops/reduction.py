@@ -12,6 +12,7 @@ The VJP of a reduction first puts the reduced axes back (``_expand``), then scal
 from __future__ import annotations
 
 import math
+import warnings
 
 from ember.autograd.primitives import defvjp, primitive
 
@@ -42,12 +43,14 @@ defvjp(sum, lambda xp, g, ans, x, axis=None, keepdims=False: _expand(xp, g, x.sh
 
 @primitive(saves="none")
 def mean(xp, x, axis=None, keepdims=False):
-    """(1/N) sum_i x_i;  d/dx_i = 1/N."""
+    """(1/N) sum_i x_i;  d/dx_i = 1/N.  The mean of no elements is NaN (as PyTorch)."""
+    if _count(x.shape, axis) == 0:
+        return xp.sum(x, axis=axis, keepdims=keepdims) * xp.nan
     return xp.mean(x, axis=axis, keepdims=keepdims)
 
 
 defvjp(mean, lambda xp, g, ans, x, axis=None, keepdims=False: _expand(
-    xp, g / _count(x.shape, axis), x.shape, axis, keepdims))
+    xp, g / max(_count(x.shape, axis), 1), x.shape, axis, keepdims))
 
 
 @primitive(saves="inputs")
@@ -58,6 +61,9 @@ def var(xp, x, axis=None, correction=1, keepdims=False):
     """
     if _count(x.shape, axis) > correction:
         return xp.var(x, axis=axis, ddof=correction, keepdims=keepdims)
+    warnings.warn("var(): degrees of freedom is <= 0. Correction should be strictly less "
+                  "than the reduction factor (input numel divided by output numel).",
+                  UserWarning, stacklevel=4)
     centred = x - xp.mean(x, axis=axis, keepdims=True) if x.size else x
     with xp.errstate(divide="ignore", invalid="ignore"):
         return xp.sum(centred * centred, axis=axis, keepdims=keepdims) / x.dtype.type(0)
@@ -154,7 +160,9 @@ def argmin(xp, x, axis=None, keepdims=False):
 @primitive(saves="all")
 def logsumexp(xp, x, axis=None, keepdims=False):
     """log sum_i e^{x_i} = m + log sum_i e^{x_i - m} with m = max x (stable);
-    d/dx_i = softmax(x)_i."""
+    d/dx_i = softmax(x)_i.  Over no elements: -inf (log 0)."""
+    if _count(x.shape, axis) == 0:
+        return xp.sum(x, axis=axis, keepdims=keepdims) - xp.inf
     m = xp.max(x, axis=axis, keepdims=True)
     m = xp.where(xp.isfinite(m), m, 0)
     out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
@@ -175,6 +183,8 @@ defvjp(logsumexp, _logsumexp_vjp)
 def softmax(xp, x, axis=-1):
     """softmax(x)_i = e^{x_i - m} / sum_j e^{x_j - m} (m = max x, for stability);
     VJP: s * (g - sum(g * s))."""
+    if x.size == 0:
+        return x.copy()
     e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
     return e / xp.sum(e, axis=axis, keepdims=True)
 
@@ -186,6 +196,8 @@ defvjp(softmax, lambda xp, g, ans, x, axis=-1: ans * (
 @primitive(saves="ans")
 def log_softmax(xp, x, axis=-1):
     """log softmax(x)_i = (x_i - m) - log sum_j e^{x_j - m};  VJP: g - softmax(x) sum(g)."""
+    if x.size == 0:
+        return x.copy()
     shifted = x - xp.max(x, axis=axis, keepdims=True)
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 

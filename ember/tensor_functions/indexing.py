@@ -263,6 +263,7 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *,
     ...                   include_self=False)
     tensor([5., 0., 2.])
     """
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # (PyTorch accepts both)
     if reduce not in _REDUCTIONS:
         raise RuntimeError(f"scatter_reduce(): reduce argument must be one of "
                            f"{', '.join(_REDUCTIONS)}, got {reduce!r}")

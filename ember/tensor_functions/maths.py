@@ -40,6 +40,7 @@ arcsinh, arccosh, arctanh = asinh, acosh, atanh
 log2, log10, exp2, expm1 = (exponential.log2, exponential.log10, exponential.exp2,
                             exponential.expm1)
 logaddexp, logaddexp2 = exponential.logaddexp, exponential.logaddexp2
+xlogy = exponential.xlogy
 trunc = fix = rounding.trunc
 fmod, remainder, copysign = rounding.fmod, rounding.remainder, rounding.copysign
 
@@ -134,13 +135,6 @@ def logit(input, eps: float | None = None) -> Tensor:
     if eps is not None:
         x = elementwise.clamp(x, min=eps, max=1 - eps)
     return elementwise.log(x / (1 - x))
-
-
-def xlogy(input, other) -> Tensor:
-    """x log(y), and 0 where x = 0 (even where y = 0 or y = inf), as used in entropies."""
-    x, y = _t(input), _t(other)
-    with np.errstate(divide="ignore", invalid="ignore"):  # x log y, then 0 where x = 0
-        return elementwise.where(x == 0, 0.0, x * elementwise.log(y))
 
 
 def float_power(input, exponent) -> Tensor:
