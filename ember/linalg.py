@@ -24,9 +24,10 @@ import math
 import numpy as np
 
 from ember import dtypes
-from ember.functions import _dim, _dims, _t, matmul, sum
+from ember.functions import _dim, _dims, _t, matmul, sum, where
 from ember.ops import linalg as ops
 from ember.ops import shape as shape_ops
+from ember.autograd.primitives import defvjp, primitive
 from ember.ops.linalg import LinAlgError
 from ember.tensor import Tensor
 
@@ -152,9 +153,8 @@ def qr(A, mode: str = "reduced"):
     a = _matrices("qr", A, square=False)
     m, n = a.shape[-2:]
     if mode == "r":
-        r = Tensor._wrap(np.linalg.qr(a._data, mode="r"))
-        if a.requires_grad:
-            r = _not_differentiable(r, "The derivative of linalg.qr depends on Q, which is "
+        r = np.linalg.qr(a._data, mode="r")
+        r = _not_differentiable(a, r, "The derivative of linalg.qr depends on Q, which is "
                                        "not computed when mode='r'. Please use "
                                        "linalg.qr(A, mode='reduced') if you are going to "
                                        "differentiate through linalg.qr.")
@@ -163,19 +163,22 @@ def qr(A, mode: str = "reduced"):
     return qr_result(q, r)
 
 
-def _not_differentiable(value: Tensor, message: str) -> Tensor:
-    """``value`` whose backward raises RuntimeError(message) (as PyTorch's)."""
-    from ember.autograd.primitives import defvjp, primitive
+@primitive(saves="none")
+def _refuse(xp, x, data, message):
+    """``data``, computed from x by a function PyTorch does not differentiate: the
+    backward raises RuntimeError(message), as PyTorch's."""
+    return data
 
-    @primitive(saves="none")
-    def refuse(xp, x, data):
-        return data
 
-    def vjp(xp, g, ans, x, data):
-        raise RuntimeError(message)
+def _refuse_vjp(xp, g, ans, x, data, message):
+    raise RuntimeError(message)
 
-    defvjp(refuse, vjp)
-    return refuse(value, data=value._data)
+
+defvjp(_refuse, _refuse_vjp)
+
+
+def _not_differentiable(a: Tensor, data, message: str) -> Tensor:
+    return _refuse(a, data=data, message=message)
 
 
 def svd(A, full_matrices: bool = True):
@@ -318,9 +321,9 @@ def matrix_power(A, n: int) -> Tensor:
         if not n:
             break
         power = matmul(power, power)
-    if result is None:  # n = 0: the identity
+    if result is None:  # n = 0: the identity (in the graph, with a zero gradient)
         eye = np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
-        return Tensor._wrap(np.ascontiguousarray(eye))
+        return where(np.ones(a.shape, dtype=bool), np.ascontiguousarray(eye), a)
     return result
 
 

@@ -244,9 +244,9 @@ defvjp(svd, _svd_vjp)
 def eigh(xp, a, upper=False):
     """Eigenvalues (ascending) and orthonormal eigenvectors of the symmetric matrix whose
     lower (or ``upper``) triangle is A, packed as [w; V] ((n + 1, n));
-    VJP: Ā = V (diag(w̄) + (V^T V̄) / E) V^T with E_ij = w_j - w_i (1 on the diagonal,
-    where the quotient is dropped). Undefined for repeated eigenvalues unless only w is
-    used."""
+    VJP (PyTorch's, symmetric): Ā = V (diag(w̄) + skew(V^T V̄) / 2E) V^T with
+    E_ij = w_j - w_i (off the diagonal). Undefined for repeated eigenvalues unless only
+    w is used."""
     w, v = xp.linalg.eigh(a, UPLO="U" if upper else "L")
     return xp.concatenate([w[..., None, :], v], axis=-2)
 
@@ -257,7 +257,8 @@ def _eigh_vjp(xp, g, ans, a, upper=False):
     n = w.shape[-1]
     eye = xp.eye(n, dtype=w.dtype)
     e = w[..., None, :] - w[..., :, None] + eye
-    inner = (_t(xp, v) @ gv) / e * (1 - eye) + eye * gw[..., None, :]
+    vhgv = _t(xp, v) @ gv
+    inner = (vhgv - _t(xp, vhgv)) / (2 * e) * (1 - eye) + eye * gw[..., None, :]
     return v @ inner @ _t(xp, v)
 
 
@@ -308,7 +309,8 @@ def vector_norm(xp, x, ord=2.0, axis=None, keepdims=False):
         return xp.sum(a, axis=axis, keepdims=keepdims)
     if ord == 2:
         return xp.sqrt(xp.sum(a * a, axis=axis, keepdims=keepdims))
-    return xp.sum(a ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
+    with xp.errstate(divide="ignore"):  # a negative order: |0|^p = inf, the norm 0
+        return xp.sum(a ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
 
 
 def _vector_norm_vjp(xp, g, ans, x, ord=2.0, axis=None, keepdims=False):
