@@ -731,7 +731,7 @@ def clone(input) -> Tensor:
 def contiguous(input) -> Tensor:
     """Self if its memory is already row-major contiguous, else a contiguous copy."""
     x = _t(input)
-    return x if x._data.flags.c_contiguous else clone(x)
+    return x if x._data.flags.c_contiguous else shape_ops.clone(x, order="C")
 
 
 def astype(input, dtype) -> Tensor:

@@ -24,10 +24,10 @@ import math
 import numpy as np
 
 from ember import dtypes
+from ember.autograd.primitives import defvjp, primitive
 from ember.functions import _dim, _dims, _t, matmul, sum, where
 from ember.ops import linalg as ops
 from ember.ops import shape as shape_ops
-from ember.autograd.primitives import defvjp, primitive
 from ember.ops.linalg import LinAlgError
 from ember.tensor import Tensor
 

@@ -195,12 +195,13 @@ defvjp(astype, lambda xp, g, ans, x, dtype: g.astype(x.dtype))
 
 
 @primitive(saves="none")
-def clone(xp, x):
-    """A copy of x that does not share memory;  VJP: identity."""
-    return xp.array(x, copy=True)
+def clone(xp, x, order="K"):
+    """A copy of x that does not share memory, laid out as x (``order="C"``: row-major,
+    for ``contiguous``);  VJP: identity."""
+    return xp.array(x, copy=True, order=order)
 
 
-defvjp(clone, lambda xp, g, ans, x: g)
+defvjp(clone, lambda xp, g, ans, x, order="K": g)
 
 
 @primitive(saves="none")

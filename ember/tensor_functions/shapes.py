@@ -341,8 +341,7 @@ def meshgrid(*tensors, indexing: str | None = None) -> tuple:
     for i, x in enumerate(flat):
         spread = x.reshape(tuple(-1 if j == i else 1 for j in range(len(flat))))
         grids.append(shape_ops.broadcast_to(spread, shape=shape))
-    if swap:
-        grids = [g.transpose(0, 1) for g in grids]
+    if swap:  # built for (y, x, ...): give them back in input order
         grids[0], grids[1] = grids[1], grids[0]
     return tuple(grids)
 
