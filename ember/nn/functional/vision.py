@@ -285,7 +285,8 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
 # ----------------------------------------------------------------------------- interpolate
 
 _MODES = {3: ("nearest", "nearest-exact", "linear", "area"),
-          4: ("nearest", "nearest-exact", "bilinear", "bicubic", "area")}
+          4: ("nearest", "nearest-exact", "bilinear", "bicubic", "area"),
+          5: ("nearest", "nearest-exact", "trilinear", "area")}
 
 
 
@@ -346,8 +347,13 @@ def _interp_matrix(mode: str, n_in: int, n_out: int, scale, align_corners, dtype
     return matrix
 
 
+def _along(axis: int, index) -> tuple:
+    """The index ``x[..., index, :, ...]`` selecting ``index`` along ``axis`` (< 0)."""
+    return (Ellipsis, index) + (slice(None),) * (-axis - 1)
+
+
 def _resample_axis(x: Tensor, axis: int, mode: str, n_out: int, scale, align_corners):
-    """x resized along ``axis`` (-1 or -2) to ``n_out``."""
+    """x resized along ``axis`` (-1, -2 or -3) to ``n_out``."""
     n_in = x.shape[axis]
     if mode in ("nearest", "nearest-exact"):
         index = _nearest_index(mode, n_in, n_out, scale)
@@ -355,20 +361,49 @@ def _resample_axis(x: Tensor, axis: int, mode: str, n_out: int, scale, align_cor
             return x
         if n_out % n_in == 0 and np.array_equal(index, np.arange(n_out) // (n_out // n_in)):
             # an integer upscale: each input repeated (a broadcast view, summed back)
-            factor = n_out // n_in
+            factor, after = n_out // n_in, x.ndim + axis + 1  # a new axis after ``axis``
+            spread = x.unsqueeze(after).expand(*(x.shape[:after] + (factor,)
+                                                  + x.shape[after:]))
             shape = list(x.shape)
-            spread = x.unsqueeze(-1) if axis == -1 else x.unsqueeze(-2)
-            spread = spread.expand(*(shape + [factor] if axis == -1 else
-                                     shape[:-1] + [factor, shape[-1]]))
             shape[axis] = n_out
             return spread.reshape(shape)
-        return x[..., index] if axis == -1 else x[..., index, :]
+        return x[_along(axis, index)]
     matrix = _interp_matrix("cubic" if mode == "bicubic" else "linear", n_in, n_out, scale,
                             align_corners, x.dtype)
     if np.array_equal(matrix, np.eye(n_in)):
         return x
     a = creation.tensor(matrix, dtype=x.dtype)
-    return x @ a.T if axis == -1 else a @ x
+    if axis == -1:
+        return x @ a.T
+    if axis == -2:
+        return a @ x
+    return (x.transpose(axis, -1) @ a.T).transpose(axis, -1)
+
+
+# PyTorch resamples uint8 images (bilinear, bicubic) in fixed point, width first: weights
+# rounded to integers with the most bits that keep them within int16, the sums rounded
+# half up and clamped after each pass. Reproducing it gives PyTorch's exact bytes.
+def _fixed_point_weights(matrix: np.ndarray) -> tuple:
+    """(integer weights, precision bits) of PyTorch's uint8 interpolation."""
+    largest = np.abs(matrix).max()
+    bits = 0
+    while bits < 22 and int(0.5 + largest * (1 << (bits + 1))) < (1 << 15):
+        bits += 1
+    scaled = matrix * (1 << bits)
+    weights = np.where(scaled < 0, np.trunc(scaled - 0.5), np.trunc(scaled + 0.5))
+    return weights.astype(np.int64), bits
+
+
+def _resample_bytes(x: Tensor, out_size, mode, scales, align_corners) -> Tensor:
+    """uint8 (N, C, H, W) resized as PyTorch does (no gradient: integers)."""
+    data = x._data.astype(np.int64)
+    for axis, n_out, scale in ((-1, out_size[1], scales[1]), (-2, out_size[0], scales[0])):
+        matrix = _interp_matrix("cubic" if mode == "bicubic" else "linear", data.shape[axis],
+                                n_out, scale, align_corners, np.float64)
+        weights, bits = _fixed_point_weights(matrix)
+        moved = np.moveaxis(data, axis, -1) @ weights.T
+        data = np.moveaxis(np.clip((moved + (1 << bits >> 1)) >> bits, 0, 255), -1, axis)
+    return Tensor._wrap(np.ascontiguousarray(data, dtype=np.uint8))
 
 
 def _target_size(input: Tensor, size, scale_factor, dims: int):
@@ -393,20 +428,24 @@ def _target_size(input: Tensor, size, scale_factor, dims: int):
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
-    """Resize (N, C, L) or (N, C, H, W) to ``size`` or by ``scale_factor``.
+    """Resize (N, C, L), (N, C, H, W) or (N, C, D, H, W) to ``size`` or by
+    ``scale_factor``.
 
     Along each spatial axis, output position i reads input position
     src = (i + 0.5) In/Out - 0.5 (or i (In - 1)/(Out - 1) with ``align_corners``):
 
     * ``nearest``: x[floor(i In/Out)] (PyTorch's legacy rule); ``nearest-exact``:
       x[floor((i + 0.5) In/Out)];
-    * ``linear`` (3-d) / ``bilinear`` (4-d): (1 - t) x[floor(src)] + t x[floor(src) + 1],
-      t = src - floor(src), per axis;
+    * ``linear`` (3-d) / ``bilinear`` (4-d) / ``trilinear`` (5-d):
+      (1 - t) x[floor(src)] + t x[floor(src) + 1], t = src - floor(src), per axis;
     * ``bicubic`` (4-d): Keys' cubic convolution on 4 neighbours (A = -0.75);
-    * ``area``: :func:`adaptive_avg_pool2d` to the output size.
+    * ``area``: adaptive average pooling to the output size.
+
+    uint8 images are accepted where PyTorch accepts them (nearest modes; bilinear and
+    bicubic, computed in PyTorch's fixed-point arithmetic, so the bytes are its bytes).
 
     Args:
-        input: (N, C, L) or (N, C, H, W).
+        input: (N, C, L), (N, C, H, W) or (N, C, D, H, W).
         size: output spatial size (int or tuple).
         scale_factor: multiplier of the spatial size (output = floor(In * scale)); the
             index rules then use 1/scale_factor, unless ``recompute_scale_factor``.
@@ -423,15 +462,15 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     tensor([[[1.0000, 1.2500, 1.7500, 2.0000]]])
     """
     if input.ndim not in _MODES:
-        raise ValueError(f"interpolate: expected a 3-d (N, C, L) or 4-d (N, C, H, W) input, "
-                         f"got shape {tuple(input.shape)}")
+        raise ValueError(f"interpolate: expected a 3-d (N, C, L), 4-d (N, C, H, W) or 5-d "
+                         f"(N, C, D, H, W) input, got shape {tuple(input.shape)}")
     dims = input.ndim - 2
     if mode not in _MODES[input.ndim]:
-        known = ", ".join(sorted(set(_MODES[3] + _MODES[4])))
+        known = ", ".join(sorted(set(_MODES[3] + _MODES[4] + _MODES[5])))
         raise ValueError(f"interpolate: mode {mode!r} is not supported for a {input.ndim}-d "
                          f"input of shape {tuple(input.shape)} (modes: {known}; linear is "
-                         "for 3-d inputs, bilinear and bicubic for 4-d)")
-    linear = mode in ("linear", "bilinear", "bicubic")
+                         "for 3-d inputs, bilinear and bicubic for 4-d, trilinear for 5-d)")
+    linear = mode in ("linear", "bilinear", "bicubic", "trilinear")
     if align_corners is not None and not linear:
         raise ValueError("interpolate: align_corners option can only be set with the "
                          "interpolating modes: linear | bilinear | bicubic")
@@ -441,19 +480,27 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if any(s < 1 for s in out_size):
         raise ValueError(f"interpolate: output size {out_size} must be positive (input of "
                          f"shape {tuple(input.shape)})")
-    if input.dtype.kind != "f":
-        raise TypeError(f"interpolate: needs a floating-point input, got {input.dtype}")
-    if mode == "area":
-        from ember.nn.functional import pooling  # (pooling imports this module)
-
-        pool = pooling.adaptive_avg_pool1d if dims == 1 else pooling.adaptive_avg_pool2d
-        return pool(input, out_size)
     if recompute_scale_factor:
         scales = (None,) * dims
+    if input.dtype.kind != "f":  # as PyTorch: nearest for uint8, and bilinear/bicubic
+        if input.dtype != np.uint8 or mode in ("linear", "trilinear", "area"):
+            raise NotImplementedError(f"interpolate: mode {mode!r} is not implemented for "
+                                      f"{input.dtype} input (nearest takes uint8, bilinear "
+                                      "and bicubic too; others need floating point)")
+        if mode in ("bilinear", "bicubic"):
+            return _resample_bytes(input, out_size, mode, scales, bool(align_corners))
+    if mode == "area":
+        from ember.nn.functional import pooling, volumetric  # (they import this module)
+
+        pool = {1: pooling.adaptive_avg_pool1d, 2: pooling.adaptive_avg_pool2d,
+                3: volumetric.adaptive_avg_pool3d}[dims]
+        return pool(input, out_size)
     out = input
     for axis, n_out, scale in zip(range(-dims, 0), out_size, scales, strict=True):
         out = _resample_axis(out, axis, mode, n_out, scale, bool(align_corners))
-    return out.clone() if out is input else out  # a new tensor, as PyTorch
+    if out is input:
+        return out.clone()  # a new tensor, as PyTorch
+    return out.contiguous()
 
 
 def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
