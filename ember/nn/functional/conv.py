@@ -26,13 +26,13 @@ matrix products too:
 
 A transposed convolution is the input-gradient of a convolution, and its own gradients
 are a convolution and a weight-gradient: the three routines serve both. im2col and col2im
-live in :mod:`ember.nn.functional.vision`, with ``unfold`` and ``fold``, which they are.
+live in :mod:`ember.nn.functional.windows`, shared with pooling and ``unfold``/``fold``.
 """
 
 from __future__ import annotations
 
 from ember.autograd.primitives import defvjp, primitive
-from ember.nn.functional.vision import (
+from ember.nn.functional.windows import (
     _col2im,
     _im2col,
     _im2col_rows,

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from ember.nn.functional.vision import _tuple
+from ember.nn.functional.windows import _tuple
 from ember.ops import indexing as index_ops
 from ember.tensor import Tensor
 

@@ -45,7 +45,7 @@ from ember.nn.functional.pooling import (
     avg_pool2d,
     max_pool2d,
 )
-from ember.nn.functional.vision import _tuple
+from ember.nn.functional.windows import _tuple
 from ember.ops import contraction, reduction
 from ember.ops import indexing as index_ops
 from ember.ops import shape as shape_ops

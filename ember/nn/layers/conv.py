@@ -13,7 +13,7 @@ from ember import creation, dtypes, functions
 from ember.nn import functional as F
 from ember.nn import init
 from ember.nn.functional.conv import _conv_padding
-from ember.nn.functional.vision import _tuple
+from ember.nn.functional.windows import _tuple
 from ember.nn.module import Module, Parameter
 from ember.tensor import Tensor
 

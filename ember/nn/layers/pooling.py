@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ember.nn import functional as F
-from ember.nn.functional.vision import _tuple
+from ember.nn.functional.windows import _tuple
 from ember.nn.module import Module
 from ember.tensor import Tensor
 
