@@ -670,7 +670,7 @@ _MORE_FUNCTION_METHODS = (
     "unique_consecutive", "bincount", "histc",
     "gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add",
     "index_copy", "index_fill", "index_put", "put", "masked_select", "masked_fill",
-    "masked_scatter", "take", "take_along_dim", "argwhere", "nonzero", "where", "select",
+    "masked_scatter", "take", "take_along_dim", "argwhere", "nonzero", "select",
     "dot", "vdot", "inner", "outer", "ger", "mv", "bmm", "baddbmm", "addmm", "addmv",
     "addbmm", "addr", "tensordot", "kron", "trace", "cross", "dist", "norm", "det",
     "logdet", "slogdet", "inverse", "pinverse", "matrix_power", "cholesky", "svd", "qr",
@@ -692,3 +692,11 @@ def _is_contiguous(self, memory_format=None) -> bool:
 
 
 Tensor.is_contiguous = _is_contiguous
+
+
+def _where(self, condition, other) -> Tensor:
+    """``x.where(condition, y)``: x where condition holds, else y (PyTorch's order)."""
+    return F.where(condition, self, other)
+
+
+Tensor.where = _where

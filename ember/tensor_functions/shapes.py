@@ -24,7 +24,7 @@ import numpy as np
 
 from ember import dtypes
 from ember.functions import _dim, _shape_args, _t, cat, flip, permute, reshape, stack
-from ember.ops import elementwise
+from ember.ops import elementwise, windows
 from ember.ops import shape as shape_ops
 from ember.tensor import Tensor
 
@@ -218,11 +218,12 @@ def repeat_interleave(input, repeats=None, dim: int | None = None, *,
     return shape_ops.getitem_advanced(x, key=(slice(None),) * d + (index,))
 
 
-def tile(input, dims) -> Tensor:
+def tile(input, *dims) -> Tensor:
     """The tensor repeated ``dims[i]`` times along dimension i; with fewer entries than
-    dimensions, the leading ones are 1 (unlike ``Tensor.repeat``)."""
+    dimensions, the leading ones are 1 (unlike ``Tensor.repeat``). ``dims`` is a tuple
+    or separate ints."""
     x = _t(input)
-    dims = tuple(builtins.int(d) for d in dims)
+    dims = _shape_args(dims, "tile")
     dims = (1,) * (x.ndim - len(dims)) + dims
     return shape_ops.tile(x, reps=dims)
 
@@ -265,7 +266,8 @@ def narrow(input, dim: int, start, length: int) -> Tensor:
 def unfold(input, dimension: int, size: int, step: int) -> Tensor:
     """``Tensor.unfold``: every slice of ``size`` elements along ``dimension``, ``step``
     apart: that dimension becomes the slice count and a new last one of ``size`` is
-    added. The gradient adds back where slices overlap.
+    added. A view, as PyTorch's (read-only here); the gradient adds back where slices
+    overlap.
 
     >>> import ember as em
     >>> em.arange(5).unfold(0, 2, 2)
@@ -282,12 +284,7 @@ def unfold(input, dimension: int, size: int, step: int) -> Tensor:
         raise RuntimeError(f"step is {step} but must be > 0")
     if x.ndim == 0:
         return x.reshape(1)
-    count = (n - size) // step + 1
-    index = np.arange(count)[:, None] * step + np.arange(size)
-    windows = shape_ops.getitem_advanced(x, key=(slice(None),) * d + (index,))
-    order = list(range(windows.ndim))
-    order.append(order.pop(d + 1))  # the window elements last
-    return permute(windows, tuple(order))
+    return windows.unfold(x, axis=d, size=builtins.int(size), step=builtins.int(step))
 
 
 def view(input, *shape) -> Tensor:

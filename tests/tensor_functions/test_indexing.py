@@ -119,6 +119,8 @@ CASES = [
     ("select", lambda a: a.select(1, -1), None, [((3, 4), None)]),
     ("where_tensor", lambda a, b: em.where(a > 0, a, b), lambda a, b: a.where(a > 0, b),
      [((3, 4), None), ((4,), None)]),
+    ("where_method", lambda a, b: a.where(a > 0, b), lambda a, b: a.where(a > 0, b),
+     [((3, 4), None), ((4,), None)]),
     ("where_scalar_branch", lambda a: em.where(a > 0, a, 0.0),
      lambda a: __import__("torch").where(a > 0, a, 0.0), [((3, 4), None)]),
 ]

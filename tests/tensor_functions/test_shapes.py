@@ -62,6 +62,7 @@ CASES = [
     ("swapdims", lambda a: a.swapdims(0, 2), lambda a: a.swapdims(0, 2), [((2, 3, 4), N)]),
     ("tile_fewer", lambda a: a.tile((2,)), lambda a: a.tile((2,)), [((2, 3), N)]),
     ("tile_more", lambda a: em.tile(a, (2, 1, 2)), lambda a: a.tile((2, 1, 2)), [((2, 3), N)]),
+    ("tile_varargs_method", lambda a: a.tile(2, 3), lambda a: a.tile(2, 3), [((2, 3), N)]),
     ("tensor_split_sections", lambda a: em.tensor_split(a, 3, 1),
      lambda a: a.tensor_split(3, 1), [((2, 7), N)]),
     ("tensor_split_indices", lambda a: a.tensor_split([1, 4, 10]),

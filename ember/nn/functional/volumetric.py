@@ -46,8 +46,7 @@ from ember.nn.functional.pooling import (
     max_pool2d,
 )
 from ember.nn.functional.windows import _tuple
-from ember.ops import contraction, reduction
-from ember.ops import indexing as index_ops
+from ember.ops import contraction, reduction, windows
 from ember.ops import shape as shape_ops
 from ember.tensor import Tensor
 
@@ -55,11 +54,12 @@ __all__ = ["conv3d", "conv_transpose3d", "max_pool3d", "max_pool3d_with_indices"
            "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d"]
 
 
-def _depth_slices(x: Tensor, kernel: int, stride: int, dilation: int, out: int) -> Tensor:
+def _depth_slices(x: Tensor, kernel: int, stride: int, dilation: int) -> Tensor:
     """(N, C, K_d, D_out, H, W): for each kernel depth offset a, the depth slices
-    x[:, :, D a + S i] that the windows at output depth i read."""
-    index = (np.arange(kernel) * dilation)[:, None] + np.arange(out) * stride
-    return shape_ops.getitem_advanced(x, key=(slice(None), slice(None), index))
+    x[:, :, D a + S i] that the windows at output depth i read (a strided view, whose
+    gradient is K_d strided adds)."""
+    view = windows.unfold(x, axis=2, size=kernel, step=stride, dilation=dilation)
+    return view.permute(0, 1, 5, 2, 3, 4)  # (N, C, D_out, H, W, K_d) -> K_d third
 
 
 def _volumes(op: str, input: Tensor) -> tuple:
@@ -110,7 +110,7 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     n, c, depth, h, w = x.shape
     o, per_group, kd, kh, kw = weight.shape
     d_out = (depth - dilation[0] * (kd - 1) - 1) // stride[0] + 1
-    slices = _depth_slices(x, kd, stride[0], dilation[0], d_out)  # (N, C, kD, D_out, H, W)
+    slices = _depth_slices(x, kd, stride[0], dilation[0])  # (N, C, kD, D_out, H, W)
     # channels (group, channel, depth tap), as the flattened kernel (O, C/G kD, kH, kW)
     images = slices.reshape(n, groups, per_group, kd, d_out, h, w).permute(
         0, 4, 1, 2, 3, 5, 6).reshape(n * d_out, c * kd, h, w)
@@ -158,13 +158,11 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                              padding=tuple((p, p) for p in padding[1:]),
                              dilation=dilation[1:], groups=groups)
     planes = planes.reshape((n, d_in, groups, per_group, kd) + size[1:]).permute(
-        0, 2, 3, 4, 1, 5, 6).reshape((n, o, kd, d_in) + size[1:])
+        0, 2, 3, 1, 5, 6, 4).reshape((n, o, d_in) + size[1:] + (kd,))
     # tap a of input slice i lands at depth S i + D a (then P is cropped from the front)
-    depth = (np.arange(kd) * dilation[0])[:, None] + np.arange(d_in) * stride[0]
-    length = max(int(depth.max()) + 1, padding[0] + size[0])
-    zeros = np.zeros((n, o, length) + size[1:], dtype=x.dtype)
-    full = index_ops.index_put(zeros, planes, key=(slice(None), slice(None), depth),
-                               accumulate=True)
+    reach = (d_in - 1) * stride[0] + dilation[0] * (kd - 1) + 1
+    full = windows.fold(planes, axis=2, size=kd, step=stride[0], dilation=dilation[0],
+                        length=max(reach, padding[0] + size[0]))
     out = shape_ops.getitem_basic(full, key=(slice(None), slice(None),
                                              slice(padding[0], padding[0] + size[0])))
     out = out.contiguous()
@@ -214,13 +212,16 @@ def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
     padded = _padded_depth(x, kernel[0], stride[0], padding[0], dilation[0], out_size[0],
                            lowest)
     n, c, _, h, w = x.shape
-    slices = _depth_slices(padded, kernel[0], stride[0], dilation[0], out_size[0])
-    planes, plane_index = max_pool2d(slices.reshape(n, -1, h, w), kernel[1:], stride[1:],
-                                     padding[1:], dilation[1:], ceil_mode, True)
-    planes = planes.reshape((n, c, kernel[0]) + out_size)
+    slices = _depth_slices(padded, kernel[0], stride[0], dilation[0])
+    slices = shape_ops.getitem_basic(slices, key=(Ellipsis, slice(0, out_size[0]),
+                                                  slice(None), slice(None)))
+    pooled = max_pool2d(slices.reshape(n, -1, h, w), kernel[1:], stride[1:], padding[1:],
+                        dilation[1:], ceil_mode, return_indices)
+    planes = (pooled[0] if return_indices else pooled).reshape((n, c, kernel[0]) + out_size)
     out = reduction.max_along(planes, axis=2)  # the first depth offset among equal maxima
     if not return_indices:
         return _unbatch(out, batched)
+    plane_index = pooled[1]
     offset = np.argmax(planes._data, axis=2)  # the depth offset chosen for each window
     within = np.take_along_axis(plane_index._data.reshape(planes.shape), offset[:, :, None],
                                 axis=2)[:, :, 0]
@@ -255,7 +256,9 @@ def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     out_size = _pool_size(op, spatial, kernel, stride, padding, (1, 1, 1), ceil_mode)
     padded = _padded_depth(x, kernel[0], stride[0], padding[0], 1, out_size[0], 0.0)
     n, c, _, h, w = x.shape
-    slices = _depth_slices(padded, kernel[0], stride[0], 1, out_size[0])
+    slices = _depth_slices(padded, kernel[0], stride[0], 1)
+    slices = shape_ops.getitem_basic(slices, key=(Ellipsis, slice(0, out_size[0]),
+                                                  slice(None), slice(None)))
     sums = avg_pool2d(slices.reshape(n, -1, h, w), kernel[1:], stride[1:], padding[1:],
                       ceil_mode, True, divisor_override=1)
     total = reduction.sum(sums.reshape((n, c, kernel[0]) + out_size), axis=(2,))
