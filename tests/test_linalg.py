@@ -4,16 +4,12 @@ singular/eigen vectors are arbitrary), norms of every order, and PyTorch's error
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pytest
+from op_parity import compare, ids, raises_as_pytorch, values
 
-sys.path.insert(0, __file__.rsplit("/", 1)[0] + "/tensor_functions")
-from op_parity import compare, ids, values  # noqa: E402
-
-import ember as em  # noqa: E402
-from ember.testing import gradcheck  # noqa: E402
+import ember as em
+from ember.testing import gradcheck
 
 N, SPD = None, "spd"
 INF = float("inf")
@@ -205,10 +201,7 @@ ERRORS = [
 
 @pytest.mark.parametrize("name,error,call", ERRORS, ids=[e[0] for e in ERRORS])
 def test_errors_as_pytorch(torch, name, error, call):
-    with pytest.raises(error):
-        call(torch)
-    with pytest.raises(error):
-        call(em)
+    raises_as_pytorch(torch, error, call)
 
 
 def test_singular_matrices_raise_linalg_error():

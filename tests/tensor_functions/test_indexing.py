@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from op_parity import compare, ids
+from op_parity import compare, ids, raises_as_pytorch
 
 import ember as em
 
@@ -230,7 +230,4 @@ ERRORS = [
 
 @pytest.mark.parametrize("name,error,call", ERRORS, ids=[e[0] for e in ERRORS])
 def test_errors_as_pytorch(torch, name, error, call):
-    with pytest.raises(error):
-        call(torch)
-    with pytest.raises(error):
-        call(em)
+    raises_as_pytorch(torch, error, call)

@@ -1,4 +1,6 @@
-"""Run an ember function and its PyTorch twin on the same float64 inputs and compare
+"""Parity with PyTorch for the tensor API's tests (tests/tensor_functions, test_linalg).
+
+Run an ember function and its PyTorch twin on the same float64 inputs and compare
 everything PyTorch gives: each output's values and dtype, and the gradient of every
 floating input for a random output gradient (through every floating output).
 
@@ -10,6 +12,7 @@ masks), given to both as a tensor that does not require grad.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import ember as em
 from ember.testing import assert_close
@@ -93,3 +96,11 @@ def compare(torch, rng, name, ours, theirs, specs, rtol=1e-9, atol=1e-9):
 
 def ids(cases) -> list:
     return [c[0] for c in cases]
+
+
+def raises_as_pytorch(torch, error, call) -> None:
+    """``call(torch)`` and ``call(ember)`` both raise ``error`` (PyTorch's error type)."""
+    with pytest.raises(error):
+        call(torch)
+    with pytest.raises(error):
+        call(em)
