@@ -35,7 +35,8 @@ __all__ = [
     "LinAlgError", "inv", "det", "slogdet", "solve", "cholesky", "qr", "svd", "svdvals",
     "eigh", "eigvalsh", "pinv", "matrix_rank", "lstsq", "cross", "vector_norm",
     "matrix_norm", "norm", "matrix_power", "multi_dot", "vecdot", "cond", "diagonal",
-    "matmul",
+    "matmul", "inv_ex", "cholesky_ex", "solve_ex", "solve_triangular", "tensorinv",
+    "tensorsolve", "vander", "matrix_exp",
 ]
 
 slogdet_result = collections.namedtuple("slogdet", ["sign", "logabsdet"])
@@ -44,6 +45,9 @@ svd_result = collections.namedtuple("svd", ["U", "S", "Vh"])
 eigh_result = collections.namedtuple("eigh", ["eigenvalues", "eigenvectors"])
 lstsq_result = collections.namedtuple("lstsq", ["solution", "residuals", "rank",
                                                 "singular_values"])
+inv_ex_result = collections.namedtuple("inv_ex", ["inverse", "info"])
+cholesky_ex_result = collections.namedtuple("cholesky_ex", ["L", "info"])
+solve_ex_result = collections.namedtuple("solve_ex", ["result", "info"])
 
 
 def _matrices(op: str, a, square: bool = True) -> Tensor:
@@ -450,3 +454,131 @@ def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
         return vector_norm(a, ord, None, keepdim, dtype=dtype)
     raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must "
                        f"be 1D or 2D. Got {a.ndim}D.")
+
+
+# ----------------------------------------------------------------------------- more solvers
+
+
+def _checked(function, a: Tensor, check_errors: bool, result_type, *args, **kwargs):
+    """``(function(...), info)``: info 0 on success; on failure, with ``check_errors``
+    False, info 1 and a NaN result (PyTorch leaves LAPACK's partial result there)."""
+    try:
+        return result_type(function(*args, **kwargs), Tensor._wrap(np.zeros(a.shape[:-2],
+                                                                            np.int32)))
+    except LinAlgError:
+        if check_errors:
+            raise
+    shape = a.shape if function is not solve else np.broadcast_shapes(
+        a.shape[:-2], _t(args[1]).shape[:-1]) + _t(args[1]).shape[-1:]
+    return result_type(Tensor._wrap(np.full(shape, np.nan, a.dtype)),
+                       Tensor._wrap(np.ones(a.shape[:-2], np.int32)))
+
+
+def inv_ex(A, *, check_errors: bool = False):
+    """``(inverse, info)``: :func:`inv` reporting a singular matrix in ``info`` (nonzero)
+    instead of raising, unless ``check_errors``."""
+    a = _matrices("inv_ex", A)
+    return _checked(inv, a, check_errors, inv_ex_result, a)
+
+
+def cholesky_ex(A, *, upper: bool = False, check_errors: bool = False):
+    """``(L, info)``: :func:`cholesky` reporting a matrix that is not positive definite in
+    ``info`` (nonzero) instead of raising, unless ``check_errors``."""
+    a = _matrices("cholesky_ex", A)
+    return _checked(cholesky, a, check_errors, cholesky_ex_result, a, upper=upper)
+
+
+def solve_ex(A, B, *, left: bool = True, check_errors: bool = False):
+    """``(result, info)``: :func:`solve` reporting a singular A in ``info``."""
+    a = _matrices("solve_ex", A)
+    return _checked(solve, a, check_errors, solve_ex_result, a, B, left=left)
+
+
+def solve_triangular(A, B, *, upper: bool, left: bool = True,
+                     unitriangular: bool = False) -> Tensor:
+    """X with A X = B (``left=False``: X A = B) for a triangular A: only its upper (or
+    lower) triangle is read, and with ``unitriangular`` its diagonal is taken as ones.
+    The gradient of A stays in that triangle."""
+    from ember.tensor_functions.shapes import tril, triu
+
+    a = _matrices("solve_triangular", A)
+    b = _t(B)
+    if b.ndim < 2:
+        raise RuntimeError(f"linalg.solve_triangular: The input tensor B must have at least "
+                           f"2 dimensions, got shape {b.shape}")
+    if unitriangular:
+        triangle = triu(a, 1) if upper else tril(a, -1)
+        triangle = triangle + np.eye(a.shape[-1], dtype=a.dtype)
+    else:
+        triangle = triu(a) if upper else tril(a)
+    return solve(triangle, b, left=left)
+
+
+def tensorinv(A, ind: int = 2) -> Tensor:
+    """The inverse of A seen as a linear map from its last dimensions to its first
+    ``ind`` ones: tensordot(tensorinv(A), A, ind) is the identity."""
+    a = _t(A)
+    rows, cols = math.prod(a.shape[:ind]), math.prod(a.shape[ind:])
+    if rows != cols:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) "
+                           f"== prod(self.shape[:ind]), but got {cols} != {rows}")
+    return inv(a.reshape(rows, cols)).reshape(a.shape[ind:] + a.shape[:ind])
+
+
+def tensorsolve(A, B, dims=None) -> Tensor:
+    """X with tensordot(A, X, X.ndim) = B; ``dims`` moves those dimensions of A last."""
+    a, b = _t(A), _t(B)
+    if dims is not None:
+        from ember.tensor_functions.shapes import movedim
+
+        dims = tuple(dims)
+        a = movedim(a, dims, tuple(range(a.ndim - len(dims), a.ndim)))
+    rest = a.shape[b.ndim:]
+    x = solve(a.reshape(b.numel(), math.prod(rest)), b.reshape(-1))
+    return x.reshape(rest)
+
+
+def vander(x, N: int | None = None) -> Tensor:
+    """The Vandermonde matrix of the last dimension of x: columns x^0, x^1, ...,
+    x^(N-1) (N = len(x) by default)."""
+    x = _t(x)
+    n = x.shape[-1] if N is None else N
+    powers = np.arange(n, dtype=x.dtype if x.dtype.kind == "f" else np.int64)
+    return x.unsqueeze(-1) ** powers
+
+
+# Higham (2005): the [13/13] Pade approximant of e^A after scaling A by 2^-s so that its
+# 1-norm is at most theta_13, then s squarings.
+_PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0,
+           1187353796428800.0, 129060195264000.0, 10559470521600.0, 670442572800.0,
+           33522128640.0, 1323241920.0, 40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+_THETA13 = 5.371920351148152
+
+
+def matrix_exp(A) -> Tensor:
+    """e^A = sum_k A^k / k! for (batches of) square matrices, by scaling and squaring with
+    the [13/13] Pade approximant (Higham 2005), composed of products and one solve, so
+    it is differentiable through them.
+
+    >>> import ember as em
+    >>> em.linalg.matrix_exp(em.zeros(2, 2))
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
+    a = _matrices("matrix_exp", A)
+    norm = np.abs(a._data).sum(axis=-2).max() if a.numel() else 0.0
+    squarings = max(0, int(np.ceil(np.log2(norm / _THETA13)))) if norm > _THETA13 else 0
+    scaled = a / float(2 ** squarings) if squarings else a
+    b = _PADE13
+    eye = np.eye(a.shape[-1], dtype=a.dtype)
+    a2 = matmul(scaled, scaled)
+    a4 = matmul(a2, a2)
+    a6 = matmul(a4, a2)
+    u = matmul(scaled, matmul(a6, b[13] * a6 + b[11] * a4 + b[9] * a2)
+               + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * eye)
+    v = matmul(a6, b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 \
+        + b[2] * a2 + b[0] * eye
+    result = solve(v - u, v + u)
+    for _ in range(squarings):
+        result = matmul(result, result)
+    return result

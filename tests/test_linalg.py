@@ -87,6 +87,26 @@ CASES = [
      [((2, 3, 4), N)]),
 ]
 
+CASES += [
+    ("matrix_exp", em.linalg.matrix_exp, lambda a: L().matrix_exp(a), [((2, 3, 3), N)]),
+    ("matrix_exp_large_norm", lambda a: em.linalg.matrix_exp(4 * a),
+     lambda a: L().matrix_exp(4 * a), [((3, 3), N)]),
+    ("solve_triangular_upper", lambda a, b: em.linalg.solve_triangular(a, b, upper=True),
+     lambda a, b: L().solve_triangular(a, b, upper=True), [((3, 3), SPD), ((3, 2), N)]),
+    ("solve_triangular_lower_right_unit",
+     lambda a, b: em.linalg.solve_triangular(a, b, upper=False, left=False, unitriangular=True),
+     lambda a, b: L().solve_triangular(a, b, upper=False, left=False, unitriangular=True),
+     [((2, 3, 3), N), ((2, 4, 3), N)]),
+    ("vander", lambda a: em.linalg.vander(a, N=4), lambda a: L().vander(a, N=4), [((2, 3), N)]),
+    ("tensorinv", lambda a: em.linalg.tensorinv(a, 1), lambda a: L().tensorinv(a, 1),
+     [((6, 2, 3), N)]),
+    ("tensorsolve", em.linalg.tensorsolve, lambda a, b: L().tensorsolve(a, b),
+     [((2, 3, 6), N), ((2, 3), N)]),
+    ("inv_ex", em.linalg.inv_ex, lambda a: L().inv_ex(a), [((3, 3), SPD)]),
+    ("cholesky_ex", em.linalg.cholesky_ex, lambda a: L().cholesky_ex(a), [((3, 3), SPD)]),
+    ("solve_ex", em.linalg.solve_ex, lambda a, b: L().solve_ex(a, b), [((3, 3), N), ((3,), N)]),
+]
+
 VECTOR_ORDS = [2, 1, INF, -INF, 0, 3, 0.5, -1]
 for _ord in VECTOR_ORDS:
     CASES.append((f"vector_norm_{_ord}", lambda a, o=_ord: em.linalg.vector_norm(a, o),
@@ -202,6 +222,16 @@ ERRORS = [
 @pytest.mark.parametrize("name,error,call", ERRORS, ids=[e[0] for e in ERRORS])
 def test_errors_as_pytorch(torch, name, error, call):
     raises_as_pytorch(torch, error, call)
+
+
+def test_ex_variants_report_failures_in_info(torch):
+    for name, a in (("inv_ex", np.zeros((2, 2))), ("cholesky_ex", -np.eye(2))):
+        out, theirs = getattr(em.linalg, name)(em.tensor(a)), getattr(torch.linalg, name)(
+            torch.tensor(a))
+        assert out.info.dtype == em.int32 and out.info.item() != 0 and theirs.info.item() != 0
+        with pytest.raises(em.linalg.LinAlgError):
+            getattr(em.linalg, name)(em.tensor(a), check_errors=True)
+    assert em.linalg.solve_ex(em.zeros(2, 2), em.ones(2)).info.item() != 0
 
 
 def test_singular_matrices_raise_linalg_error():
