@@ -740,13 +740,15 @@ def astype(input, dtype) -> Tensor:
 
 
 def _index_key(key):
-    """An index with tensors and lists replaced by arrays."""
+    """An index with tensors and lists replaced by arrays (NumPy's order; ``x[key]`` in
+    PyTorch's order is :func:`ember.tensor_functions.indexing.split_key`)."""
     if isinstance(key, tuple):
         return tuple(_index_part(k) for k in key)
     return _index_part(key)
 
 
 def _index_part(k):
+    """One part of an index as NumPy takes it: tensors and lists become arrays."""
     if isinstance(k, Tensor):  # a 0-d integer tensor selects, as an int (as in PyTorch)
         if k.ndim == 0 and k.dtype.kind in "iu":
             return builtins.int(k._data)

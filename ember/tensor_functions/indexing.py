@@ -17,7 +17,7 @@ import builtins
 
 import numpy as np
 
-from ember.functions import _dim, _t
+from ember.functions import _dim, _index_part, _t
 from ember.ops import compare, elementwise
 from ember.ops import indexing as index_ops
 from ember.ops import shape as shape_ops
@@ -31,18 +31,6 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------- x[key]
-
-
-def _index_part(k):
-    """One part of an index as NumPy takes it: integer 0-d tensors become ints (PyTorch
-    selects with them), other tensors and lists become arrays."""
-    if isinstance(k, Tensor):
-        if k.ndim == 0 and k.dtype.kind in "iu":
-            return builtins.int(k.item())
-        return k._data
-    if isinstance(k, list):
-        return np.asarray(k)
-    return k
 
 
 def _is_array(k) -> bool:
