@@ -73,20 +73,3 @@ defvjp(logaddexp2,
        lambda xp, g, ans, x, y: unbroadcast(g * xp.exp2(x - ans), xp.shape(x)),
        lambda xp, g, ans, x, y: unbroadcast(g * xp.exp2(y - ans), xp.shape(y)))
 
-
-@primitive(promote=True, saves="inputs")
-def xlogy(xp, input, other):
-    """input log(other), and 0 where input = 0 (unless other is NaN), as in entropies;
-    d/d input = log(other) (0 where input = 0 and other <= 0),  d/d other = input / other
-    (PyTorch's gradients)."""
-    zero = (input == 0) & ~xp.isnan(other)
-    return xp.where(zero, 0, input * xp.log(xp.where(zero, 1, other)))
-
-
-def _xlogy_vjp_input(xp, g, ans, x, y):
-    skip = (x == 0) & (y <= 0)
-    return unbroadcast(xp.where(skip, 0, g * xp.log(xp.where(skip, 1, y))), xp.shape(x))
-
-
-defvjp(xlogy, _xlogy_vjp_input,
-       lambda xp, g, ans, x, y: unbroadcast(g * x / y, xp.shape(y)))

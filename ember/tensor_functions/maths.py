@@ -18,7 +18,15 @@ import numpy as np
 
 from ember import dtypes
 from ember.functions import _t
-from ember.ops import arithmetic, compare, elementwise, exponential, rounding, trigonometric
+from ember.ops import (
+    arithmetic,
+    compare,
+    elementwise,
+    exponential,
+    information,
+    rounding,
+    trigonometric,
+)
 from ember.tensor import Tensor
 
 __all__ = [
@@ -40,7 +48,7 @@ arcsinh, arccosh, arctanh = asinh, acosh, atanh
 log2, log10, exp2, expm1 = (exponential.log2, exponential.log10, exponential.exp2,
                             exponential.expm1)
 logaddexp, logaddexp2 = exponential.logaddexp, exponential.logaddexp2
-xlogy = exponential.xlogy
+xlogy = information.xlogy  # (em.special.xlogy's primitive)
 trunc = fix = rounding.trunc
 fmod, remainder, copysign = rounding.fmod, rounding.remainder, rounding.copysign
 

@@ -104,6 +104,8 @@ CASES = {
                  ).sum()
         + F.conv_transpose3d(_image(x, y).reshape(1, 2, 1, 4, 4),
                              em.ones(2, 1, 2, 1, 1, dtype=x.dtype) * y, stride=2).sum()),
+    "information": lambda x, y: (em.special.xlogy(x, y) + em.special.entr(x)
+                                 + em.special.entropy(em.stack([x, y]))),
     "embedding": lambda x, y: F.embedding(em.tensor([0, 1, 1]),
                                           em.stack([x, y]).reshape(2, 1) * x).sum(),
     "recurrent": lambda x, y: sum(
