@@ -3,8 +3,12 @@
 A checkpoint is one `safetensors <https://github.com/huggingface/safetensors>`_ file: the
 arrays are stored raw, and the structure around them (dicts, lists, numbers, strings:
 a model's and an optimiser's state dicts, the epoch, the history) is JSON in the file's
-metadata. Loading parses bytes and JSON only, so it can never execute code; a pickle
-(e.g. a PyTorch ``.pt`` file) is refused with a clear message.
+metadata. Loading parses bytes and JSON only, so it can never execute code.
+
+:func:`load` also reads files written by ``torch.save`` (``.pth``/``.pt``, the zip and
+the legacy format): tensors, state dicts and plain containers, through ember's own
+restricted pickle interpreter (:mod:`ember.torchfile`), which refuses any other object
+without importing or running anything.
 
 Integrity: the metadata holds a SHA-256 of every tensor (over its dtype, shape and bytes)
 and one of the metadata itself, and loading checks them all, so a damaged file is a
@@ -35,18 +39,18 @@ import math
 import os
 import re
 import socket
+import struct
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from ember import torchfile
 from ember.tensor import Tensor
 
 FORMAT = "ember.checkpoint/2"
 _OLD_FORMATS = ("ember.checkpoint/1",)  # no checksums: loaded as before
 _EMBER_KEYS = ("structure", "checksums", "digest")
-_PICKLE_HINT = ("ember never unpickles (a pickle can run arbitrary code); convert the "
-                "state dict to safetensors first, e.g. safetensors.torch.save_file")
 
 
 class CheckpointError(ValueError):
@@ -248,7 +252,8 @@ def load(f, map_location=None, weights_only: bool | None = None, **kwargs):
         raise FileNotFoundError(f"no checkpoint at {path}")
     with open(path, "rb") as handle:
         head = handle.read(9)
-    _refuse_pickle(head, path)
+    if not _is_safetensors(head) and torchfile.is_torch_file(head):
+        return _load_torch(path.read_bytes(), path)
     try:
         with safe_open(str(path), framework="numpy") as reader:
             metadata = reader.metadata() or {}
@@ -262,7 +267,8 @@ def load(f, map_location=None, weights_only: bool | None = None, **kwargs):
 def _parse(content: bytes, name: str):
     """Load from the bytes of a whole file (a file object's content)."""
     st_numpy, _ = _safetensors()
-    _refuse_pickle(content[:9], name)
+    if not _is_safetensors(content[:9]) and torchfile.is_torch_file(content[:9]):
+        return _load_torch(content, name)
     try:
         arrays = {k: np.array(v) for k, v in st_numpy.load(content).items()}
         length = int.from_bytes(content[:8], "little")
@@ -314,16 +320,25 @@ def _verify(checksums: dict, arrays: dict, name) -> None:
                                   "not match its SHA-256 checksum")
 
 
-def _refuse_pickle(head: bytes, name) -> None:
-    """A safetensors file starts with its header's length (8 bytes) and then ``{``; a
-    pickle starts with PROTO (0x80, then the protocol number) and a ``.pt`` archive is a
-    zip file. Only files that are not safetensors-shaped are judged by their magic."""
-    if len(head) == 9 and head[8:9] == b"{":
-        return
-    if head[:4] == b"PK\x03\x04" or (head[:1] == b"\x80" and head[1:2] in
-                                      (b"\x02", b"\x03", b"\x04", b"\x05")):
-        raise CheckpointError(f"{name}: this is a pickle or a PyTorch .pt archive, not a "
-                              f"safetensors checkpoint; {_PICKLE_HINT}")
+def _is_safetensors(head: bytes) -> bool:
+    """A safetensors file starts with its header's length (8 bytes) and then ``{`` (the
+    length's first byte may be 0x80, as a pickle's is: the ``{`` decides)."""
+    return len(head) == 9 and head[8:9] == b"{"
+
+
+def _load_torch(content: bytes, name):
+    """A file written by ``torch.save``, read without PyTorch and without running it."""
+    try:
+        return torchfile.load(content)
+    except torchfile.UnsafeGlobal as error:
+        raise CheckpointError(
+            f"{name}: refers to {error}, which ember does not load: it reads only tensors, "
+            "state dicts and plain containers from PyTorch files, and never runs their "
+            "code (save model.state_dict() rather than the model)") from None
+    except (torchfile.DamagedPickle, RecursionError, MemoryError, ValueError, TypeError,
+            KeyError, IndexError, OverflowError, struct.error, UnicodeDecodeError) as error:
+        raise CheckpointError(f"{name}: not a readable PyTorch file, it is damaged or not "
+                              f"written by torch.save ({_one_line(error)})") from None
 
 
 def _check_map_location(map_location) -> None:
