@@ -18,7 +18,9 @@ When ``ember.distributed.init_process_group()`` has run with more than one proce
   checkpoint involves no other rank, so ``if rank == 0: trainer.save_checkpoint(...)``
   works too.
 
-With one process every function here is the identity, and nothing imports MPI.
+``fit`` and ``evaluate`` are therefore collective: every rank calls them, each with its
+own share of the data. With one process every function here is the identity, and nothing
+imports MPI.
 """
 
 from __future__ import annotations
