@@ -37,9 +37,10 @@ import numpy as np
 from ember import dtypes, random
 from ember import functions as F
 from ember.autograd import engine
-from ember.autograd.primitives import defvjp, primitive, unbroadcast
 from ember.errors import DtypeError, ShapeError
+from ember.ops import indexing as index_ops
 from ember.tensor import Tensor
+from ember.tensor_functions.indexing import split_key
 
 # ----------------------------------------------------------------------------- the mechanism
 
@@ -148,38 +149,25 @@ def _inplace(name: str, function):
 # ----------------------------------------------------------------------------- setitem
 
 
-@primitive(saves="none")
-def index_put(xp, x, values, key):
-    """A copy of x with ``x[key] = values``;
-    VJP: x's gradient is g with the written places zeroed, the values' is g[key]."""
-    out = xp.array(x, copy=True)
-    out[key] = values
-    return out
-
-
-def _index_put_vjp_x(xp, g, ans, x, values, key):
-    grad = xp.array(g, copy=True)
-    grad[key] = 0
-    return grad
-
-
-def _index_put_vjp_values(xp, g, ans, x, values, key):
-    return unbroadcast(g[key], xp.shape(values))
-
-
-defvjp(index_put, _index_put_vjp_x, _index_put_vjp_values)
-
-
 def setitem(self: Tensor, key, value) -> None:
-    """``self[key] = value``: basic or advanced indexing, recorded when gradients are."""
-    key = F._index_key(key)
+    """``self[key] = value`` in PyTorch's index order (``x[basic][advanced]``, see
+    :func:`ember.tensor_functions.indexing.split_key`), recorded when gradients are.
+
+    Recorded, the write is one ``index_put`` on the flat positions ``key`` selects, so
+    the value's gradient is the output gradient read back at those places, and self's old
+    values there get none.
+    """
+    basic, advanced = split_key(key, self.ndim)
     if not _recording(self, (value,)):
-        _writable(self)
+        array = _writable(self)
         value = value._data if isinstance(value, Tensor) else value
         try:
-            self._data[key] = value
+            if advanced is None:
+                array[basic] = value
+            else:
+                array[basic][advanced] = value
         except ValueError as error:
-            if not self._data.flags.writeable:
+            if not array.flags.writeable:
                 raise RuntimeError("__setitem__: this tensor is a read-only view (from expand "
                                    "or broadcast_to); clone() it first") from None
             raise ShapeError(f"__setitem__: {error}") from None
@@ -187,7 +175,19 @@ def setitem(self: Tensor, key, value) -> None:
         return
     if isinstance(value, Tensor) and value.dtype != self.dtype:
         value = value.type(self.dtype)
-    apply(self, "__setitem__", lambda s: index_put(s, value, key=key), (value,))
+    if advanced is None:
+        apply(self, "__setitem__", lambda s: index_ops.index_put(s, value, key=basic), (value,))
+        return
+    # PyTorch's order as flat positions: which elements x[basic][advanced] is
+    positions = np.arange(self._data.size).reshape(self._data.shape)[basic][advanced]
+    if isinstance(value, Tensor):
+        value = F.reshape(F.broadcast_to(value, positions.shape), -1)
+
+    def write(s):
+        flat = index_ops.index_put(F.reshape(s, -1), value, key=(positions.reshape(-1),))
+        return F.reshape(flat, self._data.shape)
+
+    apply(self, "__setitem__", write, (value,))
 
 
 # ----------------------------------------------------------------------------- arithmetic

@@ -38,3 +38,7 @@ __all__ = [
     "random_split", "transforms", "IterableDataset", "get_worker_info", "WorkerInfo",
     "WeightedRandomSampler",
 ]
+
+from ember.data.distributed import DistributedSampler  # noqa: E402
+
+__all__ += ["DistributedSampler"]

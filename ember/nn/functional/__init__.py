@@ -16,7 +16,9 @@ from ember.nn.functional.normalization import *  # noqa: F403
 from ember.nn.functional.pooling import *  # noqa: F403
 from ember.nn.functional.recurrent import *  # noqa: F403
 from ember.nn.functional.sparse import *  # noqa: F403
+from ember.nn.functional.unpooling import *  # noqa: F403
 from ember.nn.functional.vision import *  # noqa: F403
+from ember.nn.functional.volumetric import *  # noqa: F403
 
 # PyTorch's in-place activations, F.relu_(x) ... (written into x; recorded when x is)
 # isort: split
