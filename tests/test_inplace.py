@@ -45,6 +45,16 @@ CASES = [
     ("floor_", lambda fw: (), {}),
     ("round_", lambda fw: (), {}),
     ("sign_", lambda fw: (), {}),
+    # in-place forms of the indexing and maths functions (made from the functions)
+    ("index_add_", lambda fw: (1, fw.tensor([2, 0, 2]), fw.tensor(B, dtype=fw.float64)), {}),
+    ("index_fill_", lambda fw: (1, fw.tensor([0, 2]), -1.5), {}),
+    ("scatter_", lambda fw: (1, fw.tensor([[2, 0], [1, 1]]), fw.tensor(B, dtype=fw.float64)),
+     {}),
+    ("scatter_add_", lambda fw: (0, fw.tensor([[1, 0, 1]]), fw.tensor(B, dtype=fw.float64)),
+     {}),
+    ("tril_", lambda fw: (), {}),
+    ("lerp_", lambda fw: (fw.tensor(B, dtype=fw.float64), 0.3), {}),
+    ("atan_", lambda fw: (), {}),
 ]
 POSITIVE = {"log_": (), "sqrt_": (), "rsqrt_": (), "log1p_": ()}
 

@@ -38,6 +38,10 @@ CALLS = [
     ("cat", lambda fw, a, b: dict(tensors=[a, b], dim=1)),
     ("stack", lambda fw, a, b: dict(tensors=[a, b])),
     ("where", lambda fw, a, b: dict(condition=a > 0, input=a, other=b)),
+    ("prod", lambda fw, a, b: dict(input=a, dim=1)),
+    ("cumsum", lambda fw, a, b: dict(input=a, dim=1)),
+    ("tan", lambda fw, a, b: ((a,), {})),
+    ("bmm", lambda fw, a, b: ((a[None], b.T[None]), {})),
 ]
 
 

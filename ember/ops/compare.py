@@ -104,15 +104,9 @@ def floor_divide(xp, x, y):
     return xp.floor_divide(x, y)
 
 
-@primitive(differentiable=False, promote=True)
-def remainder(xp, x, y):
-    """x - floor(x / y) * y elementwise (``%``), with the sign of y as in PyTorch."""
-    _not_bool("remainder", x, y)
-    return xp.remainder(x, y)
-
-
 def _not_bool(op: str, x, y) -> None:
-    """PyTorch has no bool kernel for // and %: refuse two bool operands, as it does."""
+    """PyTorch has no bool kernel for // and % (``ember.ops.rounding.remainder``): refuse
+    two bool operands, as it does."""
     if builtins.all(getattr(getattr(a, "dtype", None), "kind", "") == "b" or isinstance(a, bool)
                     for a in (x, y)):
         raise NotImplementedError(f"{op}(): not implemented for two bool operands")
