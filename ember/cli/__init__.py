@@ -11,6 +11,7 @@ import sys
 from ember.cli import experiment as experiment_cli
 from ember.cli import explain as explain_cli
 from ember.cli import recipes
+from ember.cli import tune as tune_cli
 
 
 class _Parser(argparse.ArgumentParser):
@@ -70,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--json", action="store_true", help="print the results as JSON")
     explain_cli.register(commands)
     experiment_cli.register(commands)
+    tune_cli.register(commands)
     return parser
 
 
