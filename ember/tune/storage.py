@@ -68,19 +68,36 @@ def open_storage(url: str | os.PathLike | optuna.storages.BaseStorage | None,
             Path(folder).parent.mkdir(parents=True, exist_ok=True)
     options = {"heartbeat_interval": HEARTBEAT_INTERVAL,
                "grace_period": GRACE_PERIOD} if heartbeat else {}
+    _check_driver(url)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **options)
-    except ModuleNotFoundError as error:
-        driver = {"psycopg2": "psycopg2-binary", "psycopg": "psycopg[binary]",
-                  "pymysql": "PyMySQL", "MySQLdb": "mysqlclient"}.get(error.name, error.name)
-        raise ImportError(f"storage {safe_url(url)}: the database driver is missing: "
-                          f"pip install {driver}") from None
     except Exception as error:  # SQLAlchemy's errors: bad URL, server down, refused login
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
         raise ValueError(f"cannot open the storage {safe_url(url)}: "
                          f"{first_line or type(error).__name__}") from None
+
+
+_PACKAGES = {"psycopg2": "psycopg2-binary", "psycopg": "psycopg[binary]", "pymysql": "PyMySQL",
+             "MySQLdb": "mysqlclient", "mysql": "mysql-connector-python"}
+
+
+def _check_driver(url: str) -> None:
+    """Raise an ImportError naming the package when the URL's database driver is missing
+    (Optuna's own message does not say which)."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        dialect = make_url(url).get_dialect()
+    except Exception:
+        return  # a URL SQLAlchemy cannot read: RDBStorage gives the error
+    try:
+        dialect.import_dbapi()
+    except ImportError as error:
+        module = (error.name or "").split(".")[0]
+        raise ImportError(f"storage {safe_url(url)}: the database driver {module} is missing: "
+                          f"pip install {_PACKAGES.get(module, module)}") from None
 
 
 def safe_url(url: str) -> str:
