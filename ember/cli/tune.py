@@ -94,6 +94,8 @@ def run_command(args: argparse.Namespace) -> int:
     if not len(space):
         raise ValueError('tune: give the hyperparameters to search, e.g. --space '
                          '"lr=loguniform(1e-4,1e-1)"')
+    tune.objective.check_parameters(  # before anything is loaded or created
+        {**{name: True for name in space.distributions}, **space.fixed}, args.model)
     out = Path(args.out or f"runs/tune-{args.model}-{args.dataset}")
     out.mkdir(parents=True, exist_ok=True)
     storage = args.storage or tune.default_url(out)

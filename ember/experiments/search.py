@@ -170,7 +170,7 @@ def _plot(studies: dict, comparisons: list, out, size: str):
             ax.plot(trials, np.median(gap, axis=0), color=colour, label=f"{method} (median)")
             ax.fill_between(trials, np.percentile(gap, 25, axis=0),
                             np.percentile(gap, 75, axis=0), color=colour, alpha=0.2)
-        ax.set(xlabel="trial", ylabel="best so far - known minimum", yscale="log",
+        ax.set(xlabel="trial", ylabel="best so far - known minimum (floor 1e-6)", yscale="log",
                title=f"{comparison.function.name}, {gap.shape[0]} seeds")
         ax.legend(fontsize=8)
     for ax in axes.ravel():

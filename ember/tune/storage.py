@@ -23,6 +23,8 @@ the others.
 from __future__ import annotations
 
 import os
+import random
+import time
 import warnings
 from pathlib import Path
 
@@ -70,13 +72,30 @@ def open_storage(url: str | os.PathLike | optuna.storages.BaseStorage | None,
                "grace_period": GRACE_PERIOD} if heartbeat else {}
     _check_driver(url)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **options)
+        return _rdb_storage(url, engine_kwargs, options)
     except Exception as error:  # SQLAlchemy's errors: bad URL, server down, refused login
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
         raise ValueError(f"cannot open the storage {safe_url(url)}: "
                          f"{first_line or type(error).__name__}") from None
+
+
+def _rdb_storage(url: str, engine_kwargs: dict, options: dict,
+                 attempts: int = 5) -> optuna.storages.RDBStorage:
+    """Optuna's RDBStorage. Processes that start together on a fresh database race to
+    create its tables, and all but one fail on a duplicate; they try again (the tables
+    are there by then)."""
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+    for attempt in range(attempts):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **options)
+        except (IntegrityError, ProgrammingError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 + random.random())
+    raise AssertionError("unreachable")
 
 
 _PACKAGES = {"psycopg2": "psycopg2-binary", "psycopg": "psycopg[binary]", "pymysql": "PyMySQL",

@@ -240,7 +240,7 @@ def test_solve_trust_region_against_scipy(rng):
         assert np.linalg.norm(p) <= radius * (1 + 1e-12)
         assert np.all(p >= lower) and np.all(p <= upper)
 
-        def model(q):
+        def model(q, g=g, H=H):
             return g @ q + 0.5 * q @ H @ q
 
         best = 0.0
@@ -248,7 +248,7 @@ def test_solve_trust_region_against_scipy(rng):
             start = rng.uniform(np.maximum(lower, -radius), np.minimum(upper, radius))
             found = scipy_optimize.minimize(
                 model, start, method="SLSQP", bounds=list(zip(lower, upper, strict=True)),
-                constraints=[{"type": "ineq", "fun": lambda q: radius ** 2 - q @ q}]).x
+                constraints=[{"type": "ineq", "fun": lambda q, r=radius: r ** 2 - q @ q}]).x
             if np.linalg.norm(found) <= radius * (1 + 1e-9) and np.all(found >= lower - 1e-9) \
                     and np.all(found <= upper + 1e-9):
                 best = min(best, model(found))
