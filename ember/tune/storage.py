@@ -84,15 +84,18 @@ def _rdb_storage(url: str, engine_kwargs: dict, options: dict,
     """Optuna's RDBStorage. Processes that start together on a fresh database race to
     create its tables, and all but one fail on a duplicate; they try again (the tables
     are there by then)."""
-    from sqlalchemy.exc import IntegrityError, ProgrammingError
+    from sqlalchemy.exc import DBAPIError, IntegrityError
 
     for attempt in range(attempts):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **options)
-        except (IntegrityError, ProgrammingError):
-            if attempt == attempts - 1:
+        except DBAPIError as error:
+            message = str(error).lower()
+            lost_the_race = isinstance(error, IntegrityError) or any(
+                words in message for words in ("already exists", "duplicate", "unique"))
+            if not lost_the_race or attempt == attempts - 1:
                 raise
             time.sleep(0.2 + random.random())
     raise AssertionError("unreachable")
