@@ -6,7 +6,7 @@ substituted and the result, and carries the numbers as attributes.
 >>> e.result
 32
 >>> sorted(em.explain.topics())
-['conv', 'conv-output', 'lstm-step', 'params', 'pool', 'receptive-field']
+['backprop', 'conv', 'conv-output', 'dropout', 'entropy', 'gru-step', 'lstm-step', 'metrics', 'optimizer', 'padding', 'params', 'pool', 'receptive-field', 'softmax-ce']
 
 The same calculations run on the command line: ``ember explain conv-output --width 32
 --kernel 5 --padding 2 --stride 1`` (``ember explain --help`` lists them).
@@ -23,6 +23,15 @@ from ember.explain.counting import layer_params
 from ember.explain.convolution import convolution
 from ember.explain.pooling import pooling
 from ember.explain.lstm import lstm_step
+from ember.explain.gru import gru_step
+from ember.explain.optimizers import optimizer_step
+from ember.explain.backprop import backprop
+from ember.explain.information import information_measures
+from ember.explain.classification import confusion_metrics, softmax_cross_entropy
+from ember.explain.regularization import dropout
+from ember.explain.padding import same_padding_any_stride
 
 __all__ = ["Explanation", "register", "topics", "conv_output_size", "receptive_field",
-           "layer_params", "convolution", "pooling", "lstm_step"]
+           "layer_params", "convolution", "pooling", "lstm_step", "information_measures",
+           "confusion_metrics", "softmax_cross_entropy", "dropout", "same_padding_any_stride",
+           "gru_step", "optimizer_step", "backprop"]
