@@ -155,10 +155,17 @@ class _Axis:
         return int(round(value)) if self.integer else float(value)
 
     def snap(self, u: np.ndarray) -> np.ndarray:
-        """Unit coordinates moved onto the values this parameter can take."""
+        """Unit coordinates moved onto the values this parameter can take (as
+        :meth:`from_unit` then :meth:`to_unit`, for many at once)."""
         if not self.discrete:
             return u
-        return np.array([self.to_unit(self.from_unit(v)) for v in np.ravel(u)])
+        raw = self.a + np.clip(u, 0.0, 1.0) * (self.b - self.a)
+        value = np.exp(raw) if self.log else raw
+        low, high = self.distribution.low, self.distribution.high
+        value = np.clip(low + np.round((value - low) / self.step) * self.step, low, high)
+        if self.integer:
+            value = np.round(value)
+        return ((np.log(value) if self.log else value) - self.a) / (self.b - self.a)
 
 
 # ---------------------------------------------------------------------- the sampler

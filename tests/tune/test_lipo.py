@@ -290,3 +290,18 @@ def test_bad_options_are_refused():
                                  values=[1.0, 2.0]))
     with pytest.raises(ValueError, match="multi-objective"):
         study.optimize(lambda t: (t.suggest_float("x", 0, 1), 1.0), n_trials=1)
+
+
+@pytest.mark.parametrize("distribution", [
+    IntDistribution(0, 10), IntDistribution(16, 512, log=True), IntDistribution(0, 98, step=7),
+    FloatDistribution(-2.0, 3.0, step=0.25), FloatDistribution(1e-3, 1.0, log=True),
+])
+def test_coordinates_round_trip_and_snap_onto_allowed_values(distribution, rng):
+    axis = lipo._Axis(distribution)
+    assert axis.to_unit(distribution.low) == 0.0 and axis.to_unit(distribution.high) == 1.0
+    u = rng.random(200)
+    one_by_one = np.array([axis.to_unit(axis.from_unit(v)) for v in u])
+    np.testing.assert_allclose(axis.snap(u), one_by_one, atol=1e-12)
+    for v in u[:20]:
+        value = axis.from_unit(v)
+        assert distribution._contains(distribution.to_internal_repr(value))
