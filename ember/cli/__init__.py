@@ -13,6 +13,7 @@ import warnings
 from ember.cli import experiment as experiment_cli
 from ember.cli import explain as explain_cli
 from ember.cli import recipes
+from ember.cli import vision as vision_cli
 from ember.cli import tune as tune_cli
 
 
@@ -91,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--json", action="store_true", help="print the results as JSON")
     explain_cli.register(commands)
     experiment_cli.register(commands)
+    vision_cli.register(commands)
     tune_cli.register(commands)
     return parser
 
