@@ -93,3 +93,14 @@ from ember.tensor_types import (  # noqa: E402
 
 # isort: split
 from ember.inplace import *  # noqa: E402, F403  (em.relu_(x), em.zero_(x), ...)
+
+# Optional packages that need extras, imported on first use: `em.tune` needs Optuna.
+_LAZY_SUBPACKAGES = ("tune",)
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"ember.{name}")
+    raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -15,6 +15,7 @@ from ember.cli import experiment as experiment_cli
 from ember.cli import explain as explain_cli
 from ember.cli import recipes
 from ember.cli import vision as vision_cli
+from ember.cli import tune as tune_cli
 
 
 class _Parser(argparse.ArgumentParser):
@@ -93,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     explain_cli.register(commands)
     experiment_cli.register(commands)
     vision_cli.register(commands)
+    tune_cli.register(commands)
     return parser
 
 
