@@ -14,8 +14,8 @@ from ember.cli import distributed as distributed_cli
 from ember.cli import experiment as experiment_cli
 from ember.cli import explain as explain_cli
 from ember.cli import recipes
-from ember.cli import vision as vision_cli
 from ember.cli import tune as tune_cli
+from ember.cli import vision as vision_cli
 
 
 class _Parser(argparse.ArgumentParser):

@@ -33,7 +33,8 @@ from ember.models.vgg import (
 )
 
 __all__ = [
-    "LeNet5", "lenet5", "LeNet5Original", "lenet5_original", "mlp", "AlexNet", "alexnet", "VGG", "vgg11", "vgg11_bn", "vgg13",
+    "LeNet5", "lenet5", "LeNet5Original", "lenet5_original", "mlp", "AlexNet", "alexnet",
+    "VGG", "vgg11", "vgg11_bn", "vgg13",
     "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "GoogLeNet", "GoogLeNetOutputs",
     "googlenet", "ResNet", "resnet18", "resnet34", "resnet50", "resnet101",
 ]
