@@ -200,6 +200,7 @@ maximum = elementwise.maximum
 minimum = elementwise.minimum
 erf = special.erf
 erfc = special.erfc
+atan = elementwise.atan
 
 
 def round(input, decimals: int = 0) -> Tensor:
