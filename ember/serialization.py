@@ -87,7 +87,7 @@ def _encode(obj, where: str, arrays: dict):
         key = where or "value"
         while key in arrays:
             key += "'"
-        arrays[key] = np.ascontiguousarray(data)
+        arrays[key] = np.ascontiguousarray(data).reshape(np.shape(data))  # 0-d stays 0-d
         return {kind: key}
     if isinstance(obj, (list, tuple)):
         items = [_encode(v, f"{where}/{i}" if where else str(i), arrays)

@@ -112,3 +112,14 @@ def test_plain_safetensors_files_load_as_flat_dicts(tmp_path):
     save_file({"weight": np.ones((2, 2), np.float32)}, str(tmp_path / "plain.safetensors"))
     back = em.load(tmp_path / "plain.safetensors")
     assert list(back) == ["weight"] and back["weight"].shape == (2, 2)
+
+
+def test_zero_dimensional_tensors_keep_their_shape(tmp_path):
+    # BatchNorm's num_batches_tracked is 0-d: a model with batch norm must load its own
+    # checkpoint (np.ascontiguousarray alone would make it (1,))
+    model = em.nn.Sequential(em.nn.Conv2d(1, 2, 3), em.nn.BatchNorm2d(2))
+    model(em.randn(2, 1, 5, 5))
+    em.save({"model": model.state_dict(), "step": em.tensor(7)}, tmp_path / "bn.safetensors")
+    back = em.load(tmp_path / "bn.safetensors")
+    assert back["model"]["1.num_batches_tracked"].shape == () and back["step"].shape == ()
+    model.load_state_dict(back["model"])

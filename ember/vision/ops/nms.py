@@ -63,7 +63,8 @@ def _greedy(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float,
         w = np.maximum(np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]), 0)
         h = np.maximum(np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]), 0)
         inter = w * h
-        iou = inter / (areas[i] + areas[rest] - inter)
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 (empty boxes): nan, kept
+            iou = inter / (areas[i] + areas[rest] - inter)
         drop = iou.astype(np.float64) > float(iou_threshold)
         suppressed[rest[drop]] = True
         if trace is not None:
