@@ -1,4 +1,5 @@
-"""The ``ember`` command: ``ember train``, ``ember evaluate``, ``ember predict``.
+"""The ``ember`` command: ``ember train``, ``ember evaluate``, ``ember predict``,
+``ember detect``.
 
 Every failure prints one line, ``ember: error: ...``, and exits non-zero: no tracebacks.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ember.cli import detection as detection_cli
 from ember.cli import experiment as experiment_cli
 from ember.cli import explain as explain_cli
 from ember.cli import recipes
@@ -55,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", metavar="CHECKPOINT",
                        help="continue from a last.safetensors written by an earlier run")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
+    detection_cli.add_arguments(train)
 
     evaluate = commands.add_parser("evaluate", help="test accuracy and per-class report of a "
                                                     "checkpoint")
@@ -70,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--json", action="store_true", help="print the results as JSON")
     explain_cli.register(commands)
     experiment_cli.register(commands)
+    detection_cli.register(commands)
     return parser
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from ember import data, metrics, nn, random
 from ember.autograd.engine import no_grad
-from ember.cli import recipes
+from ember.cli import detection, recipes
 from ember.data import transforms
 from ember.serialization import load
 from ember.tensor import Tensor
@@ -18,6 +18,8 @@ from ember.train import CSVLogger, EarlyStopping, ModelCheckpoint, Trainer
 
 
 def train(args) -> int:
+    if detection.is_detection(args):
+        return detection.train(args)
     random.manual_seed(args.seed)
     started = time.perf_counter()
     defaults = recipes.defaults(args.model, args.dataset)
@@ -144,6 +146,9 @@ def _restore(path: str):
 
 
 def evaluate(args) -> int:
+    restored = detection.restore(args.checkpoint)
+    if restored is not None:
+        return detection.evaluate(args, restored)
     model, meta = _restore(args.checkpoint)
     dataset = args.dataset or meta["dataset"]
     split = recipes.load_split(dataset, False, args.data_dir)
@@ -164,6 +169,9 @@ def evaluate(args) -> int:
 
 
 def predict(args) -> int:
+    if detection.restore(args.checkpoint) is not None:
+        raise ValueError(f"{args.checkpoint} is a detection checkpoint: use 'ember detect "
+                         f"{args.checkpoint} IMAGE -o OUT.png'")
     model, meta = _restore(args.checkpoint)
     expected = recipes.IMAGE_SIZE[meta["dataset"]]
     images = np.stack([_read_image(path, expected, meta["dataset"]) for path in args.images])

@@ -6,7 +6,7 @@ substituted and the result, and carries the numbers as attributes.
 >>> e.result
 32
 >>> sorted(em.explain.topics())
-['conv', 'conv-output', 'lstm-step', 'params', 'pool', 'receptive-field']
+['ap', 'conv', 'conv-output', 'iou', 'lstm-step', 'nms', 'params', 'pool', 'receptive-field']
 
 The same calculations run on the command line: ``ember explain conv-output --width 32
 --kernel 5 --padding 2 --stride 1`` (``ember explain --help`` lists them).
@@ -23,6 +23,8 @@ from ember.explain.counting import layer_params
 from ember.explain.convolution import convolution
 from ember.explain.pooling import pooling
 from ember.explain.lstm import lstm_step
+from ember.explain.detection import average_precision, iou, nms
 
 __all__ = ["Explanation", "register", "topics", "conv_output_size", "receptive_field",
            "layer_params", "convolution", "pooling", "lstm_step"]
+__all__ += ["iou", "nms", "average_precision"]

@@ -71,24 +71,27 @@ def darknet_backbone(in_channels: int = 3, batch_norm: bool = False) -> nn.Seque
     return backbone
 
 
-def small_backbone(in_channels: int = 3, width: int = 16) -> nn.Sequential:
+def small_backbone(in_channels: int = 3, width: int = 16,
+                   out_channels: int | None = None) -> nn.Sequential:
     """A small backbone for CPU training, a stride of 8 (64 x 64 -> 8 x 8): a 3x3
     convolution with stride 2 to ``width`` channels, then 3x3 convolutions to 2, 4 and 8
-    times ``width`` (the first two followed by a 2x2 max-pool) and a 1x1 convolution;
+    times ``width`` (the first two followed by a 2x2 max-pool) and a 1x1 convolution to
+    ``out_channels`` (default 8 ``width``; fewer make the fully connected head smaller);
     each convolution followed by batch normalisation and a leaky ReLU (0.1)."""
     def block(cin: int, cout: int, kernel: int = 3, stride: int = 1) -> list:
         return [nn.Conv2d(cin, cout, kernel, stride, padding=kernel // 2, bias=False),
                 nn.BatchNorm2d(cout), nn.LeakyReLU(0.1)]
 
     w = width
+    out_channels = out_channels or 8 * w
     backbone = nn.Sequential(
         *block(in_channels, w, stride=2),
         *block(w, 2 * w), nn.MaxPool2d(2, 2),
         *block(2 * w, 4 * w), nn.MaxPool2d(2, 2),
         *block(4 * w, 8 * w),
-        *block(8 * w, 8 * w, kernel=1),
+        *block(8 * w, out_channels, kernel=1),
     )
-    backbone.out_channels = 8 * w
+    backbone.out_channels = out_channels
     return backbone
 
 
