@@ -3,10 +3,10 @@
 
 The recipe (``RECIPE`` below) trains YOLOv1 with the small backbone (and the paper's
 fully connected head) on the bundled shapes dataset: 48 x 48 images with shapes of 8 to
-22 pixels, a 6 x 6 grid, 2 boxes per cell, Adam (lr 1e-3, cosine schedule), 20 epochs of
+22 pixels, a 6 x 6 grid, 2 boxes per cell, Adam (lr 1e-3, cosine schedule), 30 epochs of
 4,000 images. The generator is the dataset: every training batch is freshly drawn (a
 stream of its own, seeded by ``--seed``), so the fully connected head, which must learn
-every cell's mapping separately, sees 80,000 different images and cannot memorise them;
+every cell's mapping separately, sees 120,000 different images and cannot memorise them;
 validation images come from the training split, test images from the test split (fixed).
 Each epoch measures the validation mAP@0.5 (the best checkpoint has the highest); at the
 end the COCO metrics (``MeanAveragePrecision``) and VOC AP on the test images, a picture
@@ -39,8 +39,8 @@ DATASETS = ("shapes",)
 
 #: the shapes recipe: data, model and training defaults
 RECIPE = {"image_size": 48, "min_size": 8.0, "max_size": 22.0, "grid": 6,
-          "boxes_per_cell": 2, "width": 8, "features": 8, "hidden": 512, "dropout": 0.0,
-          "train_images": 4000, "test_images": 500, "epochs": 20, "batch_size": 32,
+          "boxes_per_cell": 2, "width": 8, "features": 16, "hidden": 1024, "dropout": 0.0,
+          "train_images": 4000, "test_images": 500, "epochs": 30, "batch_size": 32,
           "lr": 1e-3, "conf_threshold": 0.3, "iou_threshold": 0.5}
 EVAL_CONF_THRESHOLD = 0.01  # mAP is measured over the whole precision-recall curve
 
