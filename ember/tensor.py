@@ -36,7 +36,7 @@ class Tensor:
         grad_fn: the node that produced this tensor (None for leaves).
     """
 
-    __slots__ = ("_data", "grad", "_requires_grad", "_node", "_vc", "_hooks", "__weakref__")
+    __slots__ = ("_data", "_grad", "_requires_grad", "_node", "_vc", "_hooks", "__weakref__")
     __array_ufunc__ = None  # NumPy defers `array + tensor` to Tensor.__radd__
     __hash__ = object.__hash__  # `==` is elementwise, so hash by identity, as PyTorch does
 
@@ -44,7 +44,7 @@ class Tensor:
         from ember.creation import _as_array
 
         self._data = _as_array(data, dtype, copy=True)
-        self.grad = None
+        self._grad = None
         self._node = None
         self._vc = [0]
         self._hooks = None
@@ -57,7 +57,7 @@ class Tensor:
         """A leaf tensor around ``data`` without copying or checking it (internal)."""
         t = object.__new__(cls)
         t._data = data
-        t.grad = None
+        t._grad = None
         t._requires_grad = requires_grad
         t._node = None
         t._vc = [0]
@@ -65,6 +65,30 @@ class Tensor:
         return t
 
     # ------------------------------------------------------------------ basic attributes
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient: a Tensor of this tensor's shape and dtype, or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad "
+                                f"of type {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: "
+                                   f"{tuple(value._data.shape)}, but the tensor has "
+                                   f"{tuple(self._data.shape)}")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: "
+                                   f"{value._data.dtype}, but the tensor is {self._data.dtype}")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
 
     @property
     def requires_grad(self) -> bool:
@@ -320,7 +344,7 @@ class Tensor:
             )
         new = type(self).__new__(type(self))
         new._data = self._data.copy()
-        new.grad = copy.deepcopy(self.grad, memo)
+        new._grad = copy.deepcopy(self._grad, memo)
         new._requires_grad = self._requires_grad
         new._node = None
         new._vc = [0]
@@ -431,9 +455,12 @@ class Tensor:
 
     def __setitem__(self, key, value) -> None:
         self._check_inplace("__setitem__", value)
-        key = F._index_key(key)
+        basic, advanced = _indexing.split_key(key, self.ndim)  # PyTorch's order
         value = value._data if isinstance(value, Tensor) else value
-        self._write("__setitem__", lambda a: a.__setitem__(key, value))
+        if advanced is None:
+            self._write("__setitem__", lambda a: a.__setitem__(basic, value))
+        else:
+            self._write("__setitem__", lambda a: a[basic].__setitem__(advanced, value))
 
     # In-place operators. While gradients are recorded on this tensor they fall back to
     # the out-of-place op (`loss += penalty` rebinds `loss` to a new node), so they can
@@ -648,3 +675,52 @@ _FUNCTION_METHODS = (
 for _name in _FUNCTION_METHODS:
     setattr(Tensor, _name, getattr(F, _name))
 del _name
+
+# The wider tensor API (ember.tensor_functions and ember.linalg) as methods, likewise.
+from ember.tensor_functions import indexing as _indexing  # noqa: E402
+from ember.tensor_functions import shapes as _shapes  # noqa: E402
+
+_MORE_FUNCTION_METHODS = (
+    "tan", "asin", "acos", "atan", "atan2", "arcsin", "arccos", "arctan", "arctan2",
+    "sinh", "cosh", "asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "hypot",
+    "log2", "log10", "exp2", "expm1", "logaddexp", "logaddexp2", "trunc", "fix", "frac",
+    "fmod", "remainder", "copysign", "lerp", "isneginf", "isposinf", "signbit", "isreal",
+    "nan_to_num", "reciprocal", "deg2rad", "rad2deg", "sinc", "logit", "xlogy",
+    "float_power", "sgn", "fmax", "fmin", "positive", "clamp_min", "clamp_max", "addcmul",
+    "addcdiv", "ldexp", "heaviside", "isin", "isclose", "allclose", "equal",
+    "prod", "std_mean", "var_mean", "nansum", "nanmean", "count_nonzero", "aminmax",
+    "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "diff",
+    "sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode", "unique",
+    "unique_consecutive", "bincount", "histc",
+    "gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add",
+    "index_copy", "index_fill", "index_put", "put", "masked_select", "masked_fill",
+    "masked_scatter", "take", "take_along_dim", "argwhere", "nonzero", "select",
+    "dot", "vdot", "inner", "outer", "ger", "mv", "bmm", "baddbmm", "addmm", "addmv",
+    "addbmm", "addr", "tensordot", "kron", "trace", "cross", "dist", "norm", "det",
+    "logdet", "slogdet", "inverse", "pinverse", "matrix_power", "cholesky", "svd", "qr",
+    "tril", "triu", "diag", "diag_embed", "diagonal", "diagflat", "roll", "rot90",
+    "fliplr", "flipud", "repeat_interleave", "unflatten", "narrow", "movedim", "moveaxis",
+    "swapdims", "swapaxes", "tile", "tensor_split", "hsplit", "vsplit", "dsplit", "ravel",
+    "view",
+)
+for _name in _MORE_FUNCTION_METHODS:
+    setattr(Tensor, _name, getattr(F, _name))
+del _name
+Tensor.unfold = _shapes.unfold  # Tensor.unfold(dimension, size, step): sliding windows
+
+
+def _is_contiguous(self, memory_format=None) -> bool:
+    """Whether the elements lie in memory in row-major order without gaps (as PyTorch's
+    ``is_contiguous``; ``view`` needs it, ``contiguous()`` makes it so)."""
+    return builtins.bool(self._data.flags.c_contiguous)
+
+
+Tensor.is_contiguous = _is_contiguous
+
+
+def _where(self, condition, other) -> Tensor:
+    """``x.where(condition, y)``: x where condition holds, else y (PyTorch's order)."""
+    return F.where(condition, self, other)
+
+
+Tensor.where = _where

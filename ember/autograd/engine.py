@@ -229,6 +229,8 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
             gi = op.vjp(i, node, g)
             if gi is None:
                 continue
+            if isinstance(gi, np.generic):  # 0-d arithmetic gives NumPy scalars
+                gi = node.xp.asarray(gi)
             if gi.shape != x._data.shape:
                 raise RuntimeError(
                     f"{node.name}: internal error, the gradient for input {i} has shape "
@@ -241,7 +243,7 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
                 _accumulate_leaf(x, gi, owned)
             else:
                 previous = grads.get(child)
-                grads[child] = gi if previous is None else previous + gi
+                grads[child] = gi if previous is None else _add(previous, gi)
         if not retain_graph:
             node.free()
 
@@ -271,9 +273,15 @@ def _accumulate_leaf(tensor, g, owned: set[int]) -> None:
             f".grad of shape {tuple(current.shape)}"
         )
     if id(current) in owned or not current.flags.writeable:
-        tensor.grad._data = current + g
+        tensor.grad._data = _add(current, g)
     else:
         current += g
+
+
+def _add(a, b):
+    """``a + b`` as an array, also for 0-d arrays (whose sum NumPy gives as a scalar)."""
+    total = a + b
+    return np.asarray(total) if isinstance(total, np.generic) else total
 
 
 def _run_hooks(hooks, g):

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from torchvision_oracle import torchvision_ops
 
 import ember as em
 from ember.testing import assert_close, gradcheck
 from ember.vision import ops
-from tests.vision.torchvision_oracle import torchvision_ops
 
 
 def random_boxes(rng, n, fmt="xyxy", leading=()):

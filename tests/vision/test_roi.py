@@ -8,11 +8,11 @@ import math
 
 import numpy as np
 import pytest
+from torchvision_oracle import roi_align_python
 
 import ember as em
 from ember.testing import assert_close, gradcheck
 from ember.vision import ops
-from tests.vision.torchvision_oracle import roi_align_python
 
 
 def random_rois(rng, k, n, size, margin=0.0):
