@@ -196,7 +196,6 @@ maximum = elementwise.maximum
 minimum = elementwise.minimum
 erf = special.erf
 erfc = special.erfc
-atan = elementwise.atan
 
 
 def round(input, decimals: int = 0) -> Tensor:

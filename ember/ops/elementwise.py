@@ -194,12 +194,3 @@ def round(xp, x, decimals=0):
 for _op in (sign, floor, ceil):
     defvjp(_op, _zero_vjp)
 defvjp(round, lambda xp, g, ans, x, decimals=0: xp.zeros_like(g))
-
-
-@primitive(promote=True, saves="inputs")
-def atan(xp, x):
-    """arctan x;  d/dx = 1/(1 + x^2)."""
-    return xp.arctan(x)
-
-
-defvjp(atan, lambda xp, g, ans, x: g / (1 + x * x))

@@ -32,7 +32,8 @@ import numpy as np
 
 from ember import dtypes
 from ember.autograd.engine import no_grad
-from ember.functions import atan, clamp, maximum, minimum, stack
+from ember.functions import clamp, maximum, minimum, stack
+from ember.ops.trigonometric import atan
 from ember.tensor import Tensor
 
 __all__ = ["box_convert", "box_area", "box_iou", "generalized_box_iou", "distance_box_iou",
