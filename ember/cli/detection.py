@@ -33,6 +33,7 @@ from ember.serialization import load
 from ember.tensor import Tensor
 from ember.train import CSVLogger, EarlyStopping, ModelCheckpoint, Trainer
 from ember.train.callbacks import Callback
+from ember.vision.io import read_image, write_image
 
 MODELS = ("yolov1",)
 DATASETS = ("shapes",)
@@ -411,7 +412,7 @@ def _read(path: str) -> np.ndarray:
     file = Path(path)
     if file.suffix.lower() == ".npy":
         if not file.is_file():
-            raise FileNotFoundError(f"no image file {path}")
+            raise FileNotFoundError(f"no such file: {path}")
         try:
             image = np.load(file, allow_pickle=False)
         except ValueError as error:
@@ -425,7 +426,7 @@ def _read(path: str) -> np.ndarray:
         if image.dtype.kind == "f":
             image = np.clip(np.round(image * (255 if image.max() <= 1 else 1)), 0, 255)
         return image.astype(np.uint8)
-    return datasets.coco.read_rgb(path)
+    return read_image(path, mode="rgb")
 
 
 def _detect(model, image: np.ndarray, meta: dict, conf: float, iou: float) -> dict:
@@ -458,8 +459,6 @@ def _output_path(image: str, output: str | None, count: int) -> Path:
 
 
 def _draw(image: np.ndarray, detections: dict, classes: list[str], path: Path) -> None:
-    from PIL import Image
-
     from ember.vision.draw import draw_bounding_boxes
 
     width = max(1, round(max(image.shape[:2]) / 200))
@@ -469,4 +468,4 @@ def _draw(image: np.ndarray, detections: dict, classes: list[str], path: Path) -
     drawn = draw_bounding_boxes(image.transpose(2, 0, 1), detections["boxes"], labels,
                                 colors=[_class_colour(c) for c in detections["labels"].tolist()],
                                 width=width)
-    Image.fromarray(drawn.numpy().transpose(1, 2, 0)).save(path)
+    write_image(path, drawn)

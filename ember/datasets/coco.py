@@ -12,7 +12,7 @@ A COCO annotation file is JSON with ``images`` (``id``, ``file_name``, ``width``
 * :func:`export_coco` writes any detection dataset as PNG files plus an annotation file
   (category ids 1..K) that pycocotools and other tools read.
 
-Images are read with Pillow (``pip install "ember[plot]"``) as RGB.
+Images are read and written with Pillow (``pip install "ember[vision]"``), as RGB.
 """
 
 from __future__ import annotations
@@ -26,26 +26,9 @@ import numpy as np
 
 from ember.datasets.detection import DetectionDataset
 from ember.tensor import Tensor
+from ember.vision.io import read_image, write_image
 
-__all__ = ["CocoDetection", "coco_detection", "export_coco", "read_annotations",
-           "read_rgb"]
-
-
-def read_rgb(path: str | os.PathLike) -> np.ndarray:
-    """An image file as an (H, W, 3) uint8 array, or a clear error naming the file."""
-    try:
-        from PIL import Image
-    except ImportError:
-        raise ImportError('reading image files needs Pillow: pip install "ember[plot]"'
-                          ) from None
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no image file {path}")
-    try:
-        with Image.open(path) as handle:
-            return np.asarray(handle.convert("RGB"), dtype=np.uint8)
-    except OSError as error:
-        raise ValueError(f"{path}: not a readable image ({error})") from None
+__all__ = ["CocoDetection", "coco_detection", "export_coco", "read_annotations"]
 
 
 def read_annotations(annotation_file: str | os.PathLike) -> dict:
@@ -112,7 +95,7 @@ class CocoDetection(DetectionDataset):
         file = self._files[self.ids[index]]
         if file is None:
             raise ValueError(f"image {self.ids[index]} has no file_name in the annotations")
-        pixels = read_rgb(self.root / file)
+        pixels = read_image(self.root / file, mode="rgb")
         return Tensor._wrap(pixels.transpose(2, 0, 1).astype(np.float32) / 255)
 
     def target(self, index: int):
@@ -168,10 +151,6 @@ def export_coco(dataset, folder: str | os.PathLike,
     Returns:
         the annotation file's path.
     """
-    try:
-        from PIL import Image
-    except ImportError:
-        raise ImportError('writing images needs Pillow: pip install "ember[plot]"') from None
     folder = Path(folder)
     (folder / "images").mkdir(parents=True, exist_ok=True)
     classes = list(dataset.classes or [])
@@ -179,7 +158,7 @@ def export_coco(dataset, folder: str | os.PathLike,
     for i in range(len(dataset)):
         pixels = _pixels(dataset, i)
         name = f"{i:06d}.png"
-        Image.fromarray(pixels).save(folder / "images" / name)
+        write_image(folder / "images" / name, pixels)
         images.append({"id": i, "file_name": name, "height": int(pixels.shape[0]),
                        "width": int(pixels.shape[1])})
         target = dataset.target(i)

@@ -107,7 +107,7 @@ def _pil():
     try:
         from PIL import Image, ImageDraw, ImageFont
     except ImportError:
-        raise ImportError('drawing boxes needs Pillow: pip install "ember[plot]"') from None
+        raise ImportError('drawing boxes needs Pillow: pip install "ember[vision]"') from None
     return Image, ImageDraw, ImageFont
 
 

@@ -71,7 +71,7 @@ def test_one_line_errors(detector, tmp_path, capsys):
     checkpoint = str(detector / "best.safetensors")
     _one_line_error(capsys, ["predict", checkpoint, "x.png"], "use 'ember detect")
     _one_line_error(capsys, ["detect", checkpoint, str(tmp_path / "missing.png")],
-                    "no image file")
+                    "no such file")
     _one_line_error(capsys, ["train", "--model", "yolov1", "--dataset", "digits",
                              "--no-progress"], "do not go together")
     _one_line_error(capsys, ["train", "--model", "mlp", "--dataset", "shapes",

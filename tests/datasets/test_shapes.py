@@ -105,7 +105,7 @@ def test_coco_reader_errors_name_the_file(tmp_path):
         coco_detection(tmp_path, bad)
     bad.write_text(json.dumps({"images": [{"id": 1, "file_name": "a.png"}], "categories": [],
                                "annotations": []}))
-    with pytest.raises(FileNotFoundError, match="no image file .*a.png"):
+    with pytest.raises(FileNotFoundError, match="no such file: .*a.png"):
         coco_detection(tmp_path, bad)[0]
     export_coco(shapes(num_images=1, image_size=24, min_size=5, max_size=10), tmp_path / "e")
     assert (tmp_path / "e" / "images" / "000000.png").is_file()

@@ -144,6 +144,15 @@ def _check_pair(boxes1: Tensor, boxes2: Tensor, op: str) -> None:
                          f"{tuple(boxes2.shape)}")
 
 
+def _pair_args(boxes1, boxes2, op: str, cast: bool = False) -> tuple[Tensor, Tensor]:
+    """Both box sets checked (and upcast with ``cast``) for a pairwise function ``op``."""
+    boxes1, boxes2 = as_boxes(boxes1, op, "boxes1"), as_boxes(boxes2, op, "boxes2")
+    if cast:
+        boxes1, boxes2 = upcast(boxes1), upcast(boxes2)
+    _check_pair(boxes1, boxes2, op)
+    return boxes1, boxes2
+
+
 def box_inter_union(boxes1: Tensor, boxes2: Tensor, fmt: str = "xyxy") -> tuple[Tensor, Tensor]:
     """Pairwise intersection and union areas, each (..., N, M)."""
     area1, area2 = box_area(boxes1, fmt), box_area(boxes2, fmt)
@@ -171,9 +180,8 @@ def box_iou(boxes1, boxes2, fmt: str = "xyxy") -> Tensor:
         (..., N, M): IoU of ``boxes1[i]`` with ``boxes2[j]``, in [0, 1] (0/0 gives nan,
         as in torchvision, for two empty boxes).
     """
-    boxes1, boxes2 = as_boxes(boxes1, "box_iou", "boxes1"), as_boxes(boxes2, "box_iou", "boxes2")
     _check_format(fmt, "box_iou")
-    _check_pair(boxes1, boxes2, "box_iou")
+    boxes1, boxes2 = _pair_args(boxes1, boxes2, "box_iou")
     inter, union = box_inter_union(boxes1, boxes2, fmt)
     return inter / union
 
@@ -200,9 +208,7 @@ def generalized_box_iou(boxes1, boxes2) -> Tensor:
 
     Reference: Rezatofighi et al., "Generalized Intersection over Union", CVPR 2019.
     """
-    boxes1 = as_boxes(boxes1, "generalized_box_iou", "boxes1")
-    boxes2 = as_boxes(boxes2, "generalized_box_iou", "boxes2")
-    _check_pair(boxes1, boxes2, "generalized_box_iou")
+    boxes1, boxes2 = _pair_args(boxes1, boxes2, "generalized_box_iou")
     inter, union = box_inter_union(boxes1, boxes2)
     iou = inter / union
     whi = _enclosing_wh(boxes1, boxes2)
@@ -240,9 +246,7 @@ def distance_box_iou(boxes1, boxes2, eps: float = 1e-7) -> Tensor:
 
     Reference: Zheng et al., "Distance-IoU Loss", AAAI 2020.
     """
-    boxes1 = upcast(as_boxes(boxes1, "distance_box_iou", "boxes1"))
-    boxes2 = upcast(as_boxes(boxes2, "distance_box_iou", "boxes2"))
-    _check_pair(boxes1, boxes2, "distance_box_iou")
+    boxes1, boxes2 = _pair_args(boxes1, boxes2, "distance_box_iou", cast=True)
     return _diou_iou(boxes1, boxes2, eps)[0]
 
 
@@ -271,9 +275,7 @@ def complete_box_iou(boxes1, boxes2, eps: float = 1e-7) -> Tensor:
 
     Reference: Zheng et al., "Distance-IoU Loss", AAAI 2020.
     """
-    boxes1 = upcast(as_boxes(boxes1, "complete_box_iou", "boxes1"))
-    boxes2 = upcast(as_boxes(boxes2, "complete_box_iou", "boxes2"))
-    _check_pair(boxes1, boxes2, "complete_box_iou")
+    boxes1, boxes2 = _pair_args(boxes1, boxes2, "complete_box_iou", cast=True)
     diou, iou = _diou_iou(boxes1, boxes2, eps)
     w1 = (boxes1[..., 2] - boxes1[..., 0])[..., :, None]
     h1 = (boxes1[..., 3] - boxes1[..., 1])[..., :, None]
