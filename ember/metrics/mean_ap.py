@@ -130,7 +130,9 @@ class MeanAveragePrecision:
     ``boxes`` (N, 4), ``scores`` (N,), ``labels`` (N,); ``target`` dicts of ``boxes``
     (M, 4), ``labels`` (M,) and optionally ``iscrowd`` (M,) and ``area`` (M,) (by default
     the box area). The numbers equal those of pycocotools' ``COCOeval`` on the same
-    boxes, with every label that occurs as a category.
+    boxes, with every label that occurs as a category. The default thresholds are
+    pycocotools' own (float64 ``np.linspace``); torchmetrics hands COCOeval float32-rounded
+    ones, which can only matter for an IoU within 1e-8 of a threshold.
     """
 
     def __init__(self, box_format: str = "xyxy", iou_type: str = "bbox",

@@ -18,8 +18,9 @@ then ``5B .. 5B + C - 1``: Pr(class | object), one set per cell.
 The paper's network is 24 convolutional layers (the "darknet" backbone here, 448 x 448
 input, leaky ReLU 0.1) and the head: two fully connected layers (4,096 units, dropout
 0.5) on the 7 x 7 x 1024 features, with a linear output. The backbone is
-configurable: ``"small"`` is a 4-stage convolutional network with batch normalisation
-that trains on a CPU in minutes (64 x 64 inputs: an 8 x 8 grid), and any module with
+configurable: ``"small"`` is five convolutions with batch normalisation and a stride of
+8, which trains on a CPU in minutes (``ember train --model yolov1 --dataset shapes``:
+48 x 48 images, a 6 x 6 grid), and any module with
 ``out_channels`` features works. The loss is
 :class:`~ember.models.detection.yolo_loss.YOLOv1Loss`; ``decode`` turns outputs into
 boxes (confidence threshold, then per-class non-maximum suppression).
@@ -73,7 +74,7 @@ def darknet_backbone(in_channels: int = 3, batch_norm: bool = False) -> nn.Seque
 
 def small_backbone(in_channels: int = 3, width: int = 16,
                    out_channels: int | None = None) -> nn.Sequential:
-    """A small backbone for CPU training, a stride of 8 (64 x 64 -> 8 x 8): a 3x3
+    """A small backbone for CPU training, a stride of 8 (48 x 48 -> 6 x 6): a 3x3
     convolution with stride 2 to ``width`` channels, then 3x3 convolutions to 2, 4 and 8
     times ``width`` (the first two followed by a 2x2 max-pool) and a 1x1 convolution to
     ``out_channels`` (default 8 ``width``; fewer make the fully connected head smaller);
@@ -115,8 +116,8 @@ class YOLOv1(nn.Module):
     Linear(hidden, S S (5B + C)) (linear output), reshaped to the grid.
 
     Shape:
-        (N, in_channels, H, W) -> (N, S, S, 5B + C); H = W = 448 for darknet (any size
-        whose features are at least S x S works), 64 for the small backbone's recipe.
+        (N, in_channels, H, W) -> (N, S, S, 5B + C); H = W = 448 for darknet, 48 in the
+        small backbone's recipe (any size works: the pooling makes the features S x S).
     """
 
     def __init__(self, num_classes: int = 20, grid: int = 7, boxes_per_cell: int = 2,
