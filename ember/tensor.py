@@ -337,6 +337,21 @@ class Tensor:
         hooks.append(hook)
         return _HookHandle(hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` once this leaf's ``.grad`` holds all of a backward pass's
+        contributions (not in a pass that gives it no gradient), as PyTorch's;
+        DistributedDataParallel starts a gradient reduction there. Returns a handle whose
+        ``remove()`` unregisters it."""
+        if self._node is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook(): post accumulate grad "
+                               "hooks cannot be registered on non-leaf tensors")
+        if not self._requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook(): the tensor does not "
+                               "require grad")
+        hooks = engine.post_accumulate_grad_hooks(self)
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
     def __deepcopy__(self, memo) -> Tensor:
         if self._node is not None:
             raise RuntimeError(

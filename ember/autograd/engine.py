@@ -205,13 +205,30 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
             )
     root = tensor._node
     owned: set[int] = set()
-    if root is None:  # a leaf: its gradient is the seed itself
-        _accumulate_leaf(tensor, g, owned)
-        return
+    outer, _pass.callbacks = _pass.callbacks, []
+    try:
+        if root is None:  # a leaf: its gradient is the seed itself
+            _accumulate_leaf(tensor, g, owned)
+            _run_post_accumulate_hooks(tensor)
+        else:
+            _walk(root, g, retain_graph, owned)
+    finally:
+        callbacks, _pass.callbacks = _pass.callbacks, outer
+    for callback in callbacks:
+        callback()
+
+
+def _walk(root: Node, g, retain_graph: bool, owned: set[int]) -> None:
+    """Apply every node's VJP from ``root`` back to the leaves, in topological order."""
+    order = topological_order(root)
+    # leaves with post-accumulate hooks: [uses still to come, got a gradient, the leaf]
+    waiting = _leaf_uses(order) if _post_accumulate_hooks else None
     grads = {root: g}
-    for node in topological_order(root):
+    for node in order:
         g = grads.pop(node, None)
         if g is None:  # no gradient reached this node (e.g. every path was non-differentiable)
+            if waiting:
+                _uses_done(node, waiting)
             continue
         if node.arrays is None:
             raise RuntimeError(
@@ -241,11 +258,15 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
             child = x._node
             if child is None:
                 _accumulate_leaf(x, gi, owned)
+                if waiting and id(x) in waiting:
+                    waiting[id(x)][1] = True
             else:
                 previous = grads.get(child)
                 grads[child] = gi if previous is None else _add(previous, gi)
         if not retain_graph:
             node.free()
+        if waiting:
+            _uses_done(node, waiting)
 
 
 def _accumulate_leaf(tensor, g, owned: set[int]) -> None:
@@ -298,3 +319,74 @@ def _xp_of(array):
     from ember.backend import get_array_module
 
     return get_array_module(array)
+
+
+# ----------------------------------------------------------------------------- after backward
+
+
+class _PassState(threading.local):
+    callbacks = None  # the running backward pass's queued callbacks (None outside one)
+
+
+_pass = _PassState()
+
+
+def queue_callback(callback) -> None:
+    """Call ``callback()`` when the running backward pass has finished, every ``.grad``
+    final (as PyTorch's ``Variable._execution_engine.queue_callback``); callable only
+    during a backward pass, e.g. from a hook. DistributedDataParallel waits for its last
+    gradient reductions there."""
+    if _pass.callbacks is None:
+        raise RuntimeError("queue_callback: no backward pass is running (call it from a "
+                           "hook during backward())")
+    _pass.callbacks.append(callback)
+
+
+# hooks that run once a leaf's .grad holds all of a backward pass's contributions, by id of
+# the leaf (Tensor's == is elementwise, which rules out a WeakKeyDictionary); an entry is
+# dropped with its leaf
+_post_accumulate_hooks: dict[int, list] = {}
+
+
+def post_accumulate_grad_hooks(tensor) -> list:
+    """The (mutable) list of ``tensor``'s post-accumulate-grad hooks (see
+    ``Tensor.register_post_accumulate_grad_hook``)."""
+    import weakref
+
+    hooks = _post_accumulate_hooks.get(id(tensor))
+    if hooks is None:
+        hooks = _post_accumulate_hooks[id(tensor)] = []
+        weakref.finalize(tensor, _post_accumulate_hooks.pop, id(tensor), None)
+    return hooks
+
+
+def _leaf_uses(order: list[Node]) -> dict[int, list]:
+    """For each leaf with post-accumulate hooks: how many nodes of this pass feed it."""
+    uses: dict[int, list] = {}
+    for node in order:
+        for _, x in node.grad_inputs:
+            if x._node is None and _post_accumulate_hooks.get(id(x)):
+                entry = uses.get(id(x))
+                if entry is None:
+                    uses[id(x)] = [1, False, x]
+                else:
+                    entry[0] += 1
+    return uses
+
+
+def _uses_done(node: Node, waiting: dict[int, list]) -> None:
+    """``node`` has been applied (or skipped): a leaf none of whose uses remain, and that
+    got a gradient, has its final ``.grad``: run its post-accumulate hooks."""
+    for _, x in node.grad_inputs:
+        entry = waiting.get(id(x)) if x._node is None else None
+        if entry is None:
+            continue
+        entry[0] -= 1
+        if entry[0] == 0 and entry[1]:
+            _run_post_accumulate_hooks(x)
+
+
+def _run_post_accumulate_hooks(tensor) -> None:
+    for hook in list(_post_accumulate_hooks.get(id(tensor), ())):
+        hook(tensor)
+

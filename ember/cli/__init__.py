@@ -12,6 +12,7 @@ import sys
 import warnings
 
 from ember.cli import detection as detection_cli
+from ember.cli import distributed as distributed_cli
 from ember.cli import experiment as experiment_cli
 from ember.cli import explain as explain_cli
 from ember.cli import recipes
@@ -169,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         message = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
         message = " ".join(str(message).split())
         print(f"ember: error: {message or type(error).__name__}", file=sys.stderr)
+        distributed_cli.abort_job(1)  # in an MPI job: stop the other ranks too
         return 1
 
 

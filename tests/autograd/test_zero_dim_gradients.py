@@ -15,6 +15,8 @@ import pytest
 import ember as em
 from ember.autograd.primitives import Primitive
 from ember.nn import functional as F
+from ember.nn.functional.sync_batch_norm import sync_batch_norm
+from ember.testing.distributed import SingleProcessGroup
 
 
 def _v(x):  # a 1-element vector from a 0-d tensor
@@ -113,6 +115,9 @@ CASES = {
         for layer in (em.nn.RNN(4, 2, dtype=x.dtype), em.nn.LSTM(4, 2, dtype=x.dtype),
                       em.nn.GRU(4, 2, dtype=x.dtype))) * y,
     "vision": lambda x, y: _vision().direction(x * y, y) + _vision().direction(x, -y),
+    "sync_batch_norm": lambda x, y: sync_batch_norm(
+        _image(x, y), None, None, _v(x).expand(2), _v(y).expand(2), 0.1, 1e-5, SingleProcessGroup()
+    ).sum(),
 }
 
 
