@@ -17,6 +17,7 @@ from ember.cli import experiment as experiment_cli
 from ember.cli import explain as explain_cli
 from ember.cli import recipes
 from ember.cli import vision as vision_cli
+from ember.cli import tune as tune_cli
 
 
 class _Parser(argparse.ArgumentParser):
@@ -97,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     experiment_cli.register(commands)
     vision_cli.register(commands)
     detection_cli.register(commands)
+    tune_cli.register(commands)
     return parser
 
 

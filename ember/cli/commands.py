@@ -213,7 +213,8 @@ def _restore(path: str):
         raise ValueError(f"{path}: not a checkpoint written by `ember train` "
                          "(it has no model description)")
     size = tuple(meta["input_size"])
-    model = recipes.build_model(meta["model"], size, len(meta["classes"]))
+    model = recipes.build_model(meta["model"], size, len(meta["classes"]),
+                                **meta.get("architecture", {}))
     model.load_state_dict(checkpoint["model"])
     return model, meta
 
