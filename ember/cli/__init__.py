@@ -40,8 +40,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Train a model with a progress bar; print the test accuracy, per-class "
                     "precision/recall and the confusion matrix; write best/last checkpoints, "
                     "history.csv, report.txt and plots to --out.")
-    train.add_argument("--model", choices=recipes.MODELS, default="mlp")
-    train.add_argument("--dataset", choices=recipes.DATASETS, default="digits")
+    train.add_argument("--model", choices=recipes.MODELS + detection_cli.MODELS, default="mlp")
+    train.add_argument("--dataset", choices=recipes.DATASETS + detection_cli.DATASETS,
+                       default="digits")
     train.add_argument("--data-dir", help="folder with the IDX files (mnist, fashion-mnist)")
     train.add_argument("--download", action="store_true",
                        help="fetch missing MNIST/Fashion-MNIST files into --data-dir")
@@ -73,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="test accuracy and per-class report of a "
                                                     "checkpoint")
     evaluate.add_argument("checkpoint")
-    evaluate.add_argument("--dataset", choices=recipes.DATASETS,
+    evaluate.add_argument("--dataset", choices=recipes.DATASETS + detection_cli.DATASETS,
                           help="default: the dataset the checkpoint was trained on")
     evaluate.add_argument("--data-dir")
     evaluate.add_argument("--download", action="store_true",

@@ -223,6 +223,9 @@ def evaluate(args) -> int:
     restored = detection.restore(args.checkpoint)
     if restored is not None:
         return detection.evaluate(args, restored)
+    if args.dataset in detection.DATASETS:
+        raise ValueError(f"{args.checkpoint} is a classifier; {args.dataset} is a detection "
+                         "dataset")
     model, meta = _restore(args.checkpoint)
     dataset = args.dataset or meta["dataset"]
     split = recipes.load_split(dataset, False, args.data_dir, args.download)

@@ -163,7 +163,7 @@ def train(args) -> int:
         raise ValueError(f"--model {args.model} and --dataset {args.dataset} do not go "
                          f"together: detection trains {', '.join(MODELS)} on "
                          f"{', '.join(DATASETS)}; classification trains "
-                         f"{', '.join(m for m in recipes.MODELS if m not in MODELS)}")
+                         f"{', '.join(recipes.MODELS)} on {', '.join(recipes.DATASETS)}")
     random.manual_seed(args.seed)
     started = time.perf_counter()
     config = dict(RECIPE)

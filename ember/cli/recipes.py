@@ -14,8 +14,6 @@ from ember.tensor import Tensor
 
 DATASETS = ("digits", "mnist", "fashion-mnist")
 MODELS = ("mlp", "lenet5")
-MODELS += ("yolov1",)  # detection: ember/cli/detection.py
-DATASETS += ("shapes",)
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam",
               "adamw", "adamax", "nadam")
 
