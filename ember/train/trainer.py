@@ -20,7 +20,10 @@ sequence while gradients flow back at most k steps, and memory is that of k step
 Guards and repeatability:
 
 * a NaN or infinite loss stops training with a message naming the epoch and step, and
-  the weights are put back to those before the update that broke them;
+  everything a step changes (parameters, buffers such as BatchNorm's running statistics,
+  the optimiser's state and options, the scheduler, the step counter) is put back to its
+  state before the update that broke it (:mod:`ember.train.guard`), every step of every
+  epoch, the first included;
 * with ``em.manual_seed(n)`` before building the model and data, a run is bit-for-bit
   repeatable, and a run resumed from a checkpoint continues exactly as if uninterrupted
   (the checkpoint holds the model, optimiser, scheduler, callbacks, history and the
@@ -42,7 +45,9 @@ from ember import random
 from ember.autograd.engine import no_grad
 from ember.serialization import load, save
 from ember.tensor import Tensor
+from ember.train import distributed as ranks
 from ember.train.callbacks import Callback
+from ember.train.guard import TrainingSnapshot
 from ember.train.metrics import resolve_metrics
 
 
@@ -74,8 +79,9 @@ class Trainer:
             sequences, taking the output from ``model(x)``'s ``(output, state)``.
         tbptt_dim: the time dimension of inputs and targets (default 1: batch first).
         progress: show a progress bar per epoch (tqdm, if installed).
-        nan_guard: keep a copy of the weights before every update so that a NaN/Inf loss
-            can restore them (costs one copy of the parameters per step).
+        nan_guard: keep a copy of the training state before every update so that a NaN/Inf
+            loss can restore it (costs one copy of the parameters, buffers and optimiser
+            state per step).
         meta: anything JSON-like to keep in checkpoints (model name, dataset, classes).
 
     >>> import ember as em
@@ -119,9 +125,13 @@ class Trainer:
         self.global_step = 0
         self.stop_training = False
         self.stopped_reason: str | None = None
+        self._snapshot: TrainingSnapshot | None = None
+        self._rank_rng: dict = {}  # a distributed job: every rank's generator, each epoch
+        self._open_bar = None
 
     def log(self, message: str) -> None:
-        self._log(message)
+        if ranks.is_main_process():
+            self._log(message)
 
     # ------------------------------------------------------------------ the loop
 
@@ -129,6 +139,10 @@ class Trainer:
         """Train until ``epochs`` epochs are complete (counting those of a loaded
         checkpoint) or a callback stops; returns the history (metric -> list per epoch)."""
         self.stop_training = False
+        ranks.parallel(self.model)  # a distributed job: rank 0's weights, before the snapshot
+        self._snapshot = TrainingSnapshot(self) if self.nan_guard else None
+        if self._snapshot is not None:
+            self._snapshot.take()  # the first step of the run is protected too
         for callback in self.callbacks:
             callback.on_fit_start(self)
         try:
@@ -136,9 +150,11 @@ class Trainer:
                 started = time.perf_counter()
                 logs = self._train_epoch(train_data, epochs)
                 if logs is None:  # diverged
+                    self._close_bar()
                     break
                 if val_data is not None:
                     logs.update({f"val_{k}": v for k, v in self.evaluate(val_data).items()})
+                self._close_bar(logs)
                 self.epoch += 1
                 logs["lr"] = self.optimizer.param_groups[0]["lr"]
                 logs["time"] = time.perf_counter() - started
@@ -146,30 +162,35 @@ class Trainer:
                     self._step_scheduler(logs)
                 for key, value in logs.items():
                     self.history.setdefault(key, []).append(value)
+                self._rank_rng = ranks.rank_rng_states()  # for checkpoints from now on
                 for callback in self.callbacks:
                     callback.on_epoch_end(self, self.epoch, logs)
         finally:
+            self._close_bar()  # an error mid-epoch leaves no bar open
             for callback in self.callbacks:
                 callback.on_fit_end(self)
         return self.history
 
     def _train_epoch(self, data, epochs: int) -> dict | None:
         self.model.train()
+        ranks.set_epoch(data, self.epoch)
+        net = ranks.parallel(self.model)  # DistributedDataParallel in a distributed job
         bar = self._bar(data, f"epoch {self.epoch + 1}/{epochs}")
         total_loss, count = 0.0, 0
         outputs, targets = [], []
-        snapshot = _Snapshot(self.model) if self.nan_guard else None
-        for step, (x, y) in enumerate(bar, 1):
+        snapshot = self._snapshot
+        self._open_bar = bar  # updated by hand, and closed after validation
+        for step, (x, y) in enumerate(data, 1):
             state = None
             for x_part, y_part in self._chunks(x, y):
                 if self.tbptt_steps:
-                    output, state = self.model(x_part, state)
+                    output, state = net(x_part, state)
                     state = _detached(state)
                 else:
-                    output = self.model(x_part)
+                    output = net(x_part)
                 loss = self.loss_fn(output, y_part)
                 value = loss.item()
-                if not math.isfinite(value):
+                if not ranks.on_every_rank(math.isfinite(value)):
                     self._diverged(value, step, snapshot)
                     return None
                 objective = loss + self._penalty() if (self.l1 or self.l2) else loss
@@ -188,15 +209,16 @@ class Trainer:
                 if self.metrics:
                     outputs.append(main_output(output).detach().numpy())
                     targets.append(_array(y_part))
-            if bar is not data and (step % 10 == 0 or step == len(data)):
-                bar.set_postfix(loss=f"{total_loss / count:.4f}", refresh=False)
+            if bar is not None:
+                bar.update(1)
+                if step % 10 == 0:
+                    bar.set_postfix(loss=f"{total_loss / count:.4f}", refresh=False)
+        total_loss, count, outputs, targets = ranks.reduce_epoch(total_loss, count, outputs,
+                                                                 targets)
         if count == 0:
             raise ValueError("fit: the training data yielded no batches")
         logs = {"loss": total_loss / count}
         logs.update(self._metrics(outputs, targets))
-        if bar is not data:
-            bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=True)
-            bar.close()
         return logs
 
     def evaluate(self, data) -> dict[str, float]:
@@ -214,6 +236,8 @@ class Trainer:
                 outputs.append(main_output(output).numpy())
                 targets.append(_array(y))
         self.model.train(was_training)
+        total_loss, count, outputs, targets = ranks.reduce_epoch(total_loss, count, outputs,
+                                                                 targets)
         if count == 0:
             raise ValueError("evaluate: the data yielded no batches")
         return {"loss": total_loss / count, **self._metrics(outputs, targets)}
@@ -295,22 +319,40 @@ class Trainer:
         self.stopped_reason = (
             f"the loss became {value} at epoch {self.epoch + 1}, step {step} (global step "
             f"{self.global_step + 1}); training stopped"
-            + ("; the weights were restored to those before the last update"
-               if restored else "")
+            + ("; the model, optimizer and scheduler were restored to their state before "
+               "the last update" if restored else "")
             + " (lower the learning rate, or clip the gradients)"
         )
         self.stop_training = True
         self.history.setdefault("stopped", []).append(self.stopped_reason)
         warnings.warn(self.stopped_reason, RuntimeWarning, stacklevel=3)
 
+    def _close_bar(self, logs: dict | None = None) -> None:
+        """End the epoch's progress bar, showing the epoch's training and validation
+        loss and metrics."""
+        bar, self._open_bar = self._open_bar, None
+        if bar is None:
+            return
+        if logs:
+            bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()
+                             if isinstance(v, float)}, refresh=True)
+        bar.close()
+
     def _bar(self, data, description: str):
-        if not self.progress:
-            return data
+        """A tqdm bar over ``len(data)`` steps (None without progress or tqdm, and on the
+        ranks other than 0 of a distributed job)."""
+        if not self.progress or not ranks.is_main_process():
+            return None
         try:
             from tqdm.auto import tqdm
         except ImportError:
-            return data
-        return tqdm(data, desc=description, leave=True, dynamic_ncols=True, file=sys.stderr)
+            return None
+        try:
+            total = len(data)
+        except TypeError:
+            total = None
+        return tqdm(total=total, desc=description, leave=True, dynamic_ncols=True,
+                    file=sys.stderr)
 
     # ------------------------------------------------------------------ checkpoints
 
@@ -327,6 +369,7 @@ class Trainer:
             "global_step": self.global_step,
             "rng": random.get_rng_state(),
             "meta": self.meta,
+            **self._rank_rng,  # a distributed job: every rank's generator (at epoch end)
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -339,37 +382,18 @@ class Trainer:
         self.history = {k: list(v) for k, v in state["history"].items()}
         self.epoch, self.global_step = state["epoch"], state["global_step"]
         random.set_rng_state(state["rng"])
+        ranks.restore_rank_rng(state)
         self.meta.update(state.get("meta") or {})
 
     def save_checkpoint(self, path: str | os.PathLike) -> None:
-        """Write :meth:`state_dict` atomically to ``path`` (safetensors + JSON)."""
-        save(self.state_dict(), path)
+        """Write :meth:`state_dict` atomically to ``path`` (safetensors + JSON); in a
+        distributed job rank 0 writes (the others may call it too: they write nothing)."""
+        if ranks.is_main_process():
+            save(self.state_dict(), path)
 
     def load_checkpoint(self, path: str | os.PathLike) -> None:
         """Restore a checkpoint; a following ``fit(..., epochs=N)`` continues to epoch N."""
         self.load_state_dict(load(path))
-
-
-class _Snapshot:
-    """A copy of the parameters, refreshed before every update (the NaN guard)."""
-
-    def __init__(self, model) -> None:
-        self.parameters = list(model.parameters())
-        self.copies = [np.empty_like(p._data) for p in self.parameters]
-        self.valid = False
-
-    def take(self) -> None:
-        for p, copy in zip(self.parameters, self.copies, strict=True):
-            np.copyto(copy, p._data)
-        self.valid = True
-
-    def restore(self) -> bool:
-        if not self.valid:
-            return False
-        with no_grad():
-            for p, copy in zip(self.parameters, self.copies, strict=True):
-                p.copy_(copy)
-        return True
 
 
 def main_output(output):
