@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ember.nn import init
+from tests.vision.torchvision_oracle import import_torchvision
 
 
 @pytest.fixture
@@ -35,21 +36,6 @@ def torch():
 
 @pytest.fixture(scope="session")
 def torchvision():
-    """torchvision's own pure-Python model definitions, the oracle for its architectures.
-
-    Its C++ extension does not load beside the CPU build of torch here, and
-    ``torchvision/_meta_registrations.py`` (fake kernels for the extension's operators,
-    imported by ``torchvision/__init__.py``) fails without it; the models need neither,
-    so that module is replaced by an empty one before the import."""
-    import sys
-    import types
-
-    pytest.importorskip("torch")
-    name = "torchvision._meta_registrations"
-    if "torchvision" not in sys.modules:
-        sys.modules.setdefault(name, types.ModuleType(name))
-    try:
-        import torchvision
-    except Exception as error:  # pragma: no cover - depends on the installed build
-        pytest.skip(f"torchvision does not import here: {error}")
-    return torchvision
+    """torchvision's own pure-Python model definitions, the oracle for its architectures
+    (imported with its C++ registrations stubbed: see ``tests/vision/torchvision_oracle``)."""
+    return import_torchvision()

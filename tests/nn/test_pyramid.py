@@ -9,6 +9,7 @@ import pytest
 import ember as em
 from ember import nn
 from ember.nn import functional as F
+from tests.vision.torchvision_oracle import import_torchvision
 
 
 def _spp_reference(x: np.ndarray, levels, mode: str) -> np.ndarray:
@@ -99,18 +100,9 @@ def test_aspp_matches_torchvision_in_training_mode(torchvision_aspp):
 
 @pytest.fixture
 def torchvision_aspp():
-    import sys
-    import types
-
     torch = pytest.importorskip("torch")
-    name = "torchvision._meta_registrations"
-    if "torchvision" not in sys.modules:
-        sys.modules.setdefault(name, types.ModuleType(name))
-    try:
-        from torchvision.models.segmentation.deeplabv3 import ASPP
-    except Exception as error:  # pragma: no cover
-        pytest.skip(f"torchvision does not import here: {error}")
-    return torch, ASPP
+    deeplabv3 = import_torchvision("torchvision.models.segmentation.deeplabv3")
+    return torch, deeplabv3.ASPP
 
 
 def test_aspp_defaults_and_structure():

@@ -18,12 +18,19 @@ import types
 import pytest
 
 
-def torchvision_ops():
-    """``torchvision.ops`` (skipping the test where torchvision is not installed)."""
+def import_torchvision(module: str = "torchvision"):
+    """``module`` of torchvision with the registration modules stubbed (skipping the test
+    where torch or torchvision is not installed). Its pure-Python model definitions (the
+    oracle of ``ember.models.segmentation``) need neither registration."""
     pytest.importorskip("torch")
     for name in ("torchvision._meta_registrations", "torchvision._autograd_registrations"):
         sys.modules.setdefault(name, types.ModuleType(name))
-    return pytest.importorskip("torchvision.ops")
+    return pytest.importorskip(module)
+
+
+def torchvision_ops():
+    """``torchvision.ops`` (skipping the test where torchvision is not installed)."""
+    return import_torchvision("torchvision.ops")
 
 
 def roi_align_python():
