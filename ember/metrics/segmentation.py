@@ -31,19 +31,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember.tensor import Tensor
+from ember.metrics.classification import _array
 
 __all__ = ["pixel_confusion_matrix", "mean_iou", "pixel_accuracy", "dice_score",
            "boundary_f1", "SegmentationMetrics"]
-
-
-def _array(x, name: str) -> np.ndarray:
-    if isinstance(x, Tensor):
-        return x.detach().numpy()
-    array = np.asarray(x)
-    if array.dtype == object:
-        raise TypeError(f"{name}: expects a tensor, an array or nested lists of numbers")
-    return array
 
 
 def _labels(pred, target, op: str) -> tuple[np.ndarray, np.ndarray]:

@@ -20,7 +20,7 @@ from ember.models.segmentation.base import (
     SimpleSegmentationModel,
     check_weights,
 )
-from ember.models.segmentation.fcn import FCNHead
+from ember.models.segmentation.fcn import FCNHead, dilated_resnet
 
 __all__ = ["DeepLabV3", "DeepLabHead", "deeplabv3_resnet50", "deeplabv3_resnet101",
            "deeplabv3_mobilenet_v3_large", "stage_indices"]
@@ -52,13 +52,9 @@ class DeepLabHead(nn.Sequential):
                          nn.ReLU(), nn.Conv2d(256, num_classes, 1))
 
 
-def _deeplabv3_resnet(backbone: resnet.ResNet, num_classes: int, aux: bool | None
-                      ) -> DeepLabV3:
-    return_layers = {"layer4": "out"}
-    if aux:
-        return_layers["layer3"] = "aux"
-    backbone = IntermediateLayerGetter(backbone, return_layers=return_layers)
-    aux_classifier = FCNHead(1024, num_classes) if aux else None
+def _deeplabv3_resnet(builder, num_classes: int | None, aux: bool | None) -> DeepLabV3:
+    num_classes = 21 if num_classes is None else num_classes
+    backbone, aux_classifier = dilated_resnet(builder, num_classes, aux)
     return DeepLabV3(backbone, DeepLabHead(2048, num_classes), aux_classifier)
 
 
@@ -95,8 +91,7 @@ def deeplabv3_resnet50(*, weights=None, progress: bool = True, num_classes: int 
         aux_loss: add the auxiliary head (output ``"aux"``).
     """
     check_weights(weights, weights_backbone)
-    backbone = resnet.resnet50(replace_stride_with_dilation=[False, True, True])
-    return _deeplabv3_resnet(backbone, 21 if num_classes is None else num_classes, aux_loss)
+    return _deeplabv3_resnet(resnet.resnet50, num_classes, aux_loss)
 
 
 def deeplabv3_resnet101(*, weights=None, progress: bool = True,
@@ -106,8 +101,7 @@ def deeplabv3_resnet101(*, weights=None, progress: bool = True,
     classes (60,996,202 with the auxiliary head). Arguments as
     :func:`deeplabv3_resnet50`."""
     check_weights(weights, weights_backbone)
-    backbone = resnet.resnet101(replace_stride_with_dilation=[False, True, True])
-    return _deeplabv3_resnet(backbone, 21 if num_classes is None else num_classes, aux_loss)
+    return _deeplabv3_resnet(resnet.resnet101, num_classes, aux_loss)
 
 
 def deeplabv3_mobilenet_v3_large(*, weights=None, progress: bool = True,

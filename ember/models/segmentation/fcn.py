@@ -49,12 +49,22 @@ class FCNHead(nn.Sequential):
                          nn.Conv2d(inter, channels, 1))
 
 
-def _fcn_resnet(backbone: resnet.ResNet, num_classes: int, aux: bool | None) -> FCN:
+def dilated_resnet(builder, num_classes: int, aux: bool | None
+                   ) -> tuple[IntermediateLayerGetter, FCNHead | None]:
+    """torchvision's ResNet backbone of FCN and DeepLabv3: ``builder`` (``resnet50`` or
+    ``resnet101``) dilated in layer3 and layer4 (output stride 8), returning layer4 as
+    ``"out"`` and, with ``aux``, layer3 as ``"aux"`` with its auxiliary FCN head."""
+    backbone = builder(replace_stride_with_dilation=[False, True, True])
     return_layers = {"layer4": "out"}
     if aux:
         return_layers["layer3"] = "aux"
-    backbone = IntermediateLayerGetter(backbone, return_layers=return_layers)
-    aux_classifier = FCNHead(1024, num_classes) if aux else None
+    getter = IntermediateLayerGetter(backbone, return_layers=return_layers)
+    return getter, FCNHead(1024, num_classes) if aux else None
+
+
+def _fcn_resnet(builder, num_classes: int | None, aux: bool | None) -> FCN:
+    num_classes = 21 if num_classes is None else num_classes
+    backbone, aux_classifier = dilated_resnet(builder, num_classes, aux)
     return FCN(backbone, FCNHead(2048, num_classes), aux_classifier)
 
 
@@ -75,8 +85,7 @@ def fcn_resnet50(*, weights=None, progress: bool = True, num_classes: int | None
     (1, 3, 33, 33)
     """
     check_weights(weights, weights_backbone)
-    backbone = resnet.resnet50(replace_stride_with_dilation=[False, True, True])
-    return _fcn_resnet(backbone, 21 if num_classes is None else num_classes, aux_loss)
+    return _fcn_resnet(resnet.resnet50, num_classes, aux_loss)
 
 
 def fcn_resnet101(*, weights=None, progress: bool = True, num_classes: int | None = None,
@@ -84,5 +93,4 @@ def fcn_resnet101(*, weights=None, progress: bool = True, num_classes: int | Non
     """FCN with a dilated ResNet-101 backbone: 51,949,141 parameters for 21 classes
     (54,314,346 with the auxiliary head). Arguments as :func:`fcn_resnet50`."""
     check_weights(weights, weights_backbone)
-    backbone = resnet.resnet101(replace_stride_with_dilation=[False, True, True])
-    return _fcn_resnet(backbone, 21 if num_classes is None else num_classes, aux_loss)
+    return _fcn_resnet(resnet.resnet101, num_classes, aux_loss)
