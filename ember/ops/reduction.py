@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from ember.autograd.primitives import defvjp, primitive
+from ember.ops.shape import scatter_add
 
 
 def _expand(xp, g, shape, axis, keepdims):
@@ -117,10 +118,8 @@ def min_along(xp, x, axis, keepdims=False):
 def _selected_vjp(arg):
     def vjp(xp, g, ans, x, axis, keepdims=False):
         index = xp.expand_dims(getattr(xp, arg)(x, axis=axis), axis)
-        grad = xp.zeros_like(x, dtype=g.dtype)
         values = g if keepdims else xp.expand_dims(g, axis)
-        xp.put_along_axis(grad, index, values, axis=axis)
-        return grad
+        return scatter_add.on(xp, values, index, axis=axis, shape=x.shape)
 
     return vjp
 

@@ -14,7 +14,9 @@ ignored); with class probabilities it divides by the number of samples N d1 d2 .
 
 from __future__ import annotations
 
-from ember.autograd.primitives import defvjp, primitive
+import numpy as np
+
+from ember.autograd.primitives import defcomposite, defvjp, primitive
 from ember.functions import log_softmax, where
 from ember.nn.functional.losses_common import (
     as_float,
@@ -111,6 +113,30 @@ def _cross_entropy_vjp(xp, g, ans, x, target, weight, axis, ignore_index, label_
 
 defvjp(_cross_entropy, _cross_entropy_vjp, None, None)
 _cross_entropy.name = "cross_entropy"
+
+
+def _cross_entropy_composite(x, target, weight, axis, ignore_index, label_smoothing,
+                             reduction):
+    """The same loss composed of log_softmax and indexing, for higher-order gradients."""
+    log_p = log_softmax(x, axis)
+    weight = None if weight is None else weight._data
+    valid, places, w_t = _targets(np, x._data, target._data, weight, axis, ignore_index)
+    loss = -log_p[places] * w_t
+    if label_smoothing:
+        num_classes = x.shape[axis]
+        w = 1 if weight is None else _along(weight, x.ndim, axis)
+        smooth = -(log_p * w).sum(axis) * valid
+        loss = (1 - label_smoothing) * loss + (label_smoothing / num_classes) * smooth
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    if reduction == "sum":
+        return total
+    count = w_t.sum()
+    return total / count if count != 0 else total * 0 + np.nan
+
+
+defcomposite(_cross_entropy, _cross_entropy_composite)
 
 
 def _class_input(name: str, input: Tensor) -> int:
