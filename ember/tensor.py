@@ -549,6 +549,15 @@ class Tensor:
     def __invert__(self):
         return F.logical_not(self)
 
+    def __rand__(self, other):
+        return F.logical_and(self, other)  # commutative: the tensor goes first
+
+    def __ror__(self, other):
+        return F.logical_or(self, other)
+
+    def __rxor__(self, other):
+        return F.logical_xor(self, other)
+
     def __getitem__(self, key):
         return F.getitem(self, key)
 

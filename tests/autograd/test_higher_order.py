@@ -1,0 +1,372 @@
+"""Second derivatives of every primitive, against PyTorch's double backward in float64.
+
+Every case of the first-order table (``tests/ops/test_parity.py``) and of the table below
+(layers, losses and the backward helpers of the fused ops) is differentiated twice:
+
+* the gradient :math:`g = w^\\top J` with ``create_graph=True`` equals PyTorch's, and so do
+  the gradients of :math:`\\sum_i g_i \\cdot v_i` with respect to the inputs (the
+  Hessian-vector products) and to w (the Jacobian-vector products);
+* ``gradgradcheck`` compares those with finite differences of the first derivative.
+
+Cases whose function is itself a gradient (``*_grad``) put the backward helpers of the
+fused ops (a transposed convolution, a scatter, a max-pool backward) in the graph, so
+their checks are third derivatives of the original op. The census at the end fails for
+any differentiable primitive that no case reaches.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import pkgutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import ember as em
+from ember.autograd.engine import topological_order
+from ember.autograd.primitives import REGISTRY
+from ember.nn import functional as F
+from ember.nn.functional import recurrent
+from ember.testing import assert_close, gradcheck, gradgradcheck
+
+
+def _first_order_table():
+    path = Path(__file__).parents[1] / "ops" / "test_parity.py"
+    spec = importlib.util.spec_from_file_location("_first_order_cases", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_PARITY = _first_order_table()
+_values = _PARITY._values
+
+
+def TF():
+    import torch.nn.functional
+
+    return torch.nn.functional
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+# ---------------------------------------------------------------------------- gradients as functions
+
+_FIXED = np.random.default_rng(7)
+W_CONV = _FIXED.standard_normal((3, 2, 3, 3))
+W_CONV_T = _FIXED.standard_normal((2, 3, 3, 3))
+
+
+def em_grad(f, at, g):
+    """d(f(at))/d(at) against g, recorded: ``at`` an input, or an array (a fresh leaf)."""
+    with em.enable_grad():
+        if not isinstance(at, em.Tensor):
+            at = em.tensor(at, dtype=em.float64, requires_grad=True)
+        return em.autograd.grad(f(at), at, g, create_graph=True)[0]
+
+
+def torch_grad(f, at, g):
+    torch = _torch()
+    with torch.enable_grad():
+        if not isinstance(at, torch.Tensor):
+            at = torch.tensor(at, requires_grad=True)
+        return torch.autograd.grad(f(at), at, g, create_graph=True)[0]
+
+
+def _lstm_weights(n, hidden, features, gates):
+    return [((gates * hidden, features), None), ((gates * hidden, hidden), None),
+            ((gates * hidden,), None), ((gates * hidden,), None)][:n]
+
+
+TARGET = np.array([1, 0, 3, 1])
+IGNORED = np.array([1, -100, 3, 1])
+CLASS_WEIGHT = np.array([0.5, 1.0, 2.0, 1.5])
+INDICES = np.array([[1, 2, 1], [0, 4, 1]])
+RUNNING = (np.array([0.1, -0.2, 0.3]), np.array([0.5, 1.5, 1.0]))
+pos, prob, distinct = "positive", "probability", "distinct"
+
+# (id, ember fn, torch fn, [(shape, domain), ...]): each fn takes float64 tensors
+NN_CASES = [
+    ("erf", em.erf, lambda a: a.erf(), [((3, 4), None)]),
+    ("erfc", em.erfc, lambda a: a.erfc(), [((3, 4), None)]),
+    ("floor_ceil_round_sign", lambda a: (em.floor(a) + em.ceil(a) + em.round(a) + em.sign(a)) * a,
+     lambda a: (a.floor() + a.ceil() + a.round() + a.sign()) * a, [((3, 4), None)]),
+    ("elu", lambda a: F.elu(a, 0.7), lambda a: TF().elu(a, 0.7), [((3, 4), None)]),
+    ("selu", lambda a: F.selu(a), lambda a: TF().selu(a), [((3, 4), None)]),
+    ("celu", lambda a: F.celu(a, 1.5), lambda a: TF().celu(a, 1.5), [((3, 4), None)]),
+    ("gelu", lambda a: F.gelu(a), lambda a: TF().gelu(a), [((3, 4), None)]),
+    ("gelu_tanh", lambda a: F.gelu(a, approximate="tanh"),
+     lambda a: TF().gelu(a, approximate="tanh"), [((3, 4), None)]),
+    ("hardswish", lambda a: F.hardswish(a * 3), lambda a: TF().hardswish(a * 3), [((3, 4), None)]),
+    ("hardtanh", lambda a: F.hardtanh(a, -0.5, 0.8), lambda a: TF().hardtanh(a, -0.5, 0.8),
+     [((3, 4), None)]),
+    ("leaky_relu", lambda a: F.leaky_relu(a, 0.1) * a, lambda a: TF().leaky_relu(a, 0.1) * a,
+     [((3, 4), None)]),
+    ("prelu", lambda a, w: F.prelu(a, w) * a, lambda a, w: TF().prelu(a, w) * a,
+     [((2, 3, 2), None), ((3,), None)]),
+    ("softplus", lambda a: F.softplus(a * 2, beta=2, threshold=3),
+     lambda a: TF().softplus(a * 2, beta=2, threshold=3), [((3, 4), None)]),
+    ("logsigmoid", lambda a: F.logsigmoid(a), lambda a: TF().logsigmoid(a), [((3, 4), None)]),
+    ("silu", lambda a: F.silu(a), lambda a: TF().silu(a), [((3, 4), None)]),
+    ("mish", lambda a: F.mish(a), lambda a: TF().mish(a), [((3, 4), None)]),
+    ("linear", lambda x, w, b: F.linear(x, w, b).tanh(), lambda x, w, b: TF().linear(x, w, b).tanh(),
+     [((2, 3), None), ((4, 3), None), ((4,), None)]),
+    ("linear_batched", lambda x, w: F.linear(x, w).sin(), lambda x, w: TF().linear(x, w).sin(),
+     [((2, 2, 3), None), ((2, 3), None)]),
+    ("binary_cross_entropy", lambda p, y: F.binary_cross_entropy(p, y, reduction="none"),
+     lambda p, y: TF().binary_cross_entropy(p, y, reduction="none"), [((3, 4), prob), ((3, 4), prob)]),
+    ("soft_margin_loss", lambda a: F.soft_margin_loss(a, em.tensor([1.0, -1.0, 1.0]), reduction="sum"),
+     lambda a: TF().soft_margin_loss(a, _torch().tensor([1.0, -1.0, 1.0]), reduction="sum"),
+     [((3,), None)]),
+    ("cross_entropy", lambda a: F.cross_entropy(a, em.tensor(TARGET)),
+     lambda a: TF().cross_entropy(a, _torch().tensor(TARGET)), [((4, 4), None)]),
+    ("cross_entropy_weight_ignore_smoothing",
+     lambda a: F.cross_entropy(a, em.tensor(IGNORED), em.tensor(CLASS_WEIGHT), label_smoothing=0.2),
+     lambda a: TF().cross_entropy(a, _torch().tensor(IGNORED), _torch().tensor(CLASS_WEIGHT),
+                                  label_smoothing=0.2), [((4, 4), None)]),
+    ("cross_entropy_2d_none", lambda a: F.cross_entropy(a, em.tensor(TARGET.reshape(2, 2) % 3),
+                                                        reduction="none"),
+     lambda a: TF().cross_entropy(a, _torch().tensor(TARGET.reshape(2, 2) % 3), reduction="none"),
+     [((2, 3, 2), None)]),
+    ("nll_loss", lambda a: F.nll_loss(F.log_softmax(a, 1), em.tensor(TARGET), reduction="sum"),
+     lambda a: TF().nll_loss(TF().log_softmax(a, 1), _torch().tensor(TARGET), reduction="sum"),
+     [((4, 4), None)]),
+    ("conv2d", lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1).tanh(),
+     lambda x, w, b: TF().conv2d(x, w, b, stride=2, padding=1).tanh(),
+     [((2, 2, 5, 5), None), ((3, 2, 3, 3), None), ((3,), None)]),
+    ("conv2d_groups_dilation", lambda x, w: F.conv2d(x, w, groups=2, dilation=2, padding=2).sin(),
+     lambda x, w: TF().conv2d(x, w, groups=2, dilation=2, padding=2).sin(),
+     [((1, 4, 4, 4), None), ((4, 2, 2, 2), None)]),
+    ("conv1d", lambda x, w: F.conv1d(x, w, padding="same") ** 2,
+     lambda x, w: TF().conv1d(x, w, padding="same") ** 2, [((2, 2, 5), None), ((2, 2, 3), None)]),
+    ("conv_transpose2d", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1,
+                                                            output_padding=1).tanh(),
+     lambda x, w, b: TF().conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1).tanh(),
+     [((2, 2, 3, 3), None), ((2, 3, 3, 3), None), ((3,), None)]),
+    ("conv_transpose1d_dilation", lambda x, w: F.conv_transpose1d(x, w, dilation=2,
+                                                                  output_padding=1).sin(),
+     lambda x, w: TF().conv_transpose1d(x, w, dilation=2, output_padding=1).sin(),
+     [((2, 2, 4), None), ((2, 2, 3), None)]),
+    ("conv2d_weight_grad", lambda x, g: em_grad(lambda w: F.conv2d(x, w, stride=2), W_CONV, g),
+     lambda x, g: torch_grad(lambda w: TF().conv2d(x, w, stride=2), W_CONV, g),
+     [((2, 2, 5, 5), None), ((2, 3, 2, 2), None)]),
+    ("conv_transpose2d_weight_grad",
+     lambda x, g: em_grad(lambda w: F.conv_transpose2d(x, w, stride=2), W_CONV_T, g),
+     lambda x, g: torch_grad(lambda w: TF().conv_transpose2d(x, w, stride=2), W_CONV_T, g),
+     [((1, 2, 2, 2), None), ((1, 3, 5, 5), None)]),
+    # PyTorch's double backward refuses output_padding: finite differences only
+    ("conv_transpose1d_weight_grad_output_padding",
+     lambda x, g: em_grad(lambda w: F.conv_transpose1d(x, w, dilation=2, output_padding=1),
+                          W_CONV_T[:, :2, 0], g), None, [((1, 2, 3), None), ((1, 2, 8), None)]),
+    ("max_pool2d", lambda x: F.max_pool2d(x, 3, stride=2, padding=1) ** 2,
+     lambda x: TF().max_pool2d(x, 3, stride=2, padding=1) ** 2, [((2, 2, 5, 5), distinct)]),
+    ("max_pool1d_ceil_dilation", lambda x: F.max_pool1d(x, 2, stride=2, dilation=2, ceil_mode=True) ** 3,
+     lambda x: TF().max_pool1d(x, 2, stride=2, dilation=2, ceil_mode=True) ** 3,
+     [((2, 2, 7), distinct)]),
+    ("max_pool2d_input_grad", lambda x, g: em_grad(lambda z: F.max_pool2d(z * z, 2), x, g),
+     lambda x, g: torch_grad(lambda z: TF().max_pool2d(z * z, 2), x, g),
+     [((1, 2, 4, 4), distinct), ((1, 2, 2, 2), None)]),
+    ("avg_pool2d", lambda x: F.avg_pool2d(x, 3, 2, padding=1, count_include_pad=False) ** 2,
+     lambda x: TF().avg_pool2d(x, 3, 2, padding=1, count_include_pad=False) ** 2,
+     [((2, 2, 5, 5), None)]),
+    ("avg_pool2d_input_grad",
+     lambda x, g: em_grad(lambda z: F.avg_pool2d(z * z, 2, ceil_mode=True, divisor_override=3), x, g),
+     lambda x, g: torch_grad(lambda z: TF().avg_pool2d(z * z, 2, ceil_mode=True, divisor_override=3),
+                             x, g), [((1, 2, 3, 3), None), ((1, 2, 2, 2), None)]),
+    ("adaptive_max_pool2d", lambda x: F.adaptive_max_pool2d(x, (3, 2)) ** 2,
+     lambda x: TF().adaptive_max_pool2d(x, (3, 2)) ** 2, [((1, 2, 5, 3), distinct)]),
+    ("adaptive_max_pool2d_input_grad",
+     lambda x, g: em_grad(lambda z: F.adaptive_max_pool2d(z * z, (2, 2)), x, g),
+     lambda x, g: torch_grad(lambda z: TF().adaptive_max_pool2d(z * z, (2, 2)), x, g),
+     [((1, 1, 3, 3), pos), ((1, 1, 2, 2), None)]),
+    ("adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x, (2, 3)) ** 2,
+     lambda x: TF().adaptive_avg_pool2d(x, (2, 3)) ** 2, [((1, 2, 5, 4), None)]),
+    ("unfold", lambda x: F.unfold(x, 2, padding=1, stride=2) ** 2,
+     lambda x: TF().unfold(x, 2, padding=1, stride=2) ** 2, [((1, 2, 3, 3), None)]),
+    ("fold", lambda x: F.fold(x, (3, 3), 2, padding=1, stride=2) ** 2,
+     lambda x: TF().fold(x, (3, 3), 2, padding=1, stride=2) ** 2, [((1, 8, 4), None)]),
+    ("embedding", lambda w, s: F.embedding(em.tensor(INDICES), w * w) * s,
+     lambda w, s: TF().embedding(_torch().tensor(INDICES), w * w) * s,
+     [((5, 2), None), ((2, 3, 2), None)]),
+    ("embedding_padding", lambda w, s: F.embedding(em.tensor(INDICES), w * w, padding_idx=1) * s,
+     lambda w, s: TF().embedding(_torch().tensor(INDICES), w * w, padding_idx=1) * s,
+     [((5, 2), None), ((2, 3, 2), None)]),
+    ("embedding_scaled", lambda w: F.embedding(em.tensor(INDICES), w, scale_grad_by_freq=True) ** 2,
+     lambda w: TF().embedding(_torch().tensor(INDICES), w, scale_grad_by_freq=True) ** 2,
+     [((5, 2), None)]),
+    ("embedding_grad", lambda w, g: em_grad(lambda z: F.embedding(em.tensor(INDICES), z * z), w, g),
+     lambda w, g: torch_grad(lambda z: TF().embedding(_torch().tensor(INDICES), z * z), w, g),
+     [((5, 2), None), ((2, 3, 2), None)]),
+    ("index_grad", lambda a, g: em_grad(lambda z: z[[0, 2, 0]] ** 2, a, g),
+     lambda a, g: torch_grad(lambda z: z[[0, 2, 0]] ** 2, a, g), [((3, 2), None), ((3, 2), None)]),
+    ("slice_grad", lambda a, g: em_grad(lambda z: z[1:, ::2] ** 2, a, g),
+     lambda a, g: torch_grad(lambda z: z[1:, ::2] ** 2, a, g), [((3, 4), None), ((2, 2), None)]),
+    ("gather_grad", lambda a, g: em_grad(lambda z: z.gather(1, em.tensor([[0, 0], [1, 0]])) ** 2, a, g),
+     lambda a, g: torch_grad(lambda z: z.gather(1, _torch().tensor([[0, 0], [1, 0]])) ** 2, a, g),
+     [((2, 3), None), ((2, 2), None)]),
+    ("max_dim_grad", lambda a, g: em_grad(lambda z: z.max(dim=1).values ** 2, a, g),
+     lambda a, g: torch_grad(lambda z: z.max(dim=1).values ** 2, a, g),
+     [((2, 3), distinct), ((2,), None)]),
+    ("pad_reflect_grad",
+     lambda a, g: em_grad(lambda z: em.pad(z, (2, 1), mode="reflect") ** 2, a, g),
+     lambda a, g: torch_grad(lambda z: TF().pad(z, (2, 1), mode="reflect") ** 2, a, g),
+     [((2, 4), None), ((2, 7), None)]),
+    ("batch_norm_train", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True).tanh(),
+     lambda x, w, b: TF().batch_norm(x, None, None, w, b, training=True).tanh(),
+     [((4, 3, 2), None), ((3,), None), ((3,), None)]),
+    ("batch_norm_eval", lambda x, w: F.batch_norm(x, em.tensor(RUNNING[0]), em.tensor(RUNNING[1]),
+                                                  w).sin(),
+     lambda x, w: TF().batch_norm(x, _torch().tensor(RUNNING[0]), _torch().tensor(RUNNING[1]),
+                                  w).sin(), [((2, 3), None), ((3,), None)]),
+    ("layer_norm", lambda x, w, b: F.layer_norm(x, (3, 2), w, b).tanh(),
+     lambda x, w, b: TF().layer_norm(x, (3, 2), w, b).tanh(),
+     [((2, 3, 2), None), ((3, 2), None), ((3, 2), None)]),
+    ("group_norm", lambda x, w: F.group_norm(x, 2, w) ** 2,
+     lambda x, w: TF().group_norm(x, 2, w) ** 2, [((2, 4, 3), None), ((4,), None)]),
+    ("lstm", lambda x, h, c, *w: recurrent.lstm(x, (h, c), list(w)),
+     lambda x, h, c, *w: _torch().lstm(x, (h, c), list(w), True, 1, 0.0, False, False, False),
+     [((3, 2, 2), None), ((1, 2, 2), None), ((1, 2, 2), None)] + _lstm_weights(4, 2, 2, 4)),
+    ("gru_bidirectional", lambda x, *w: recurrent.gru(x, None, list(w), bidirectional=True),
+     lambda x, *w: _torch().gru(x, _torch().zeros(2, 2, 2), list(w), True, 1, 0.0, False, True,
+                                False), [((3, 2, 2), None)] + _lstm_weights(4, 2, 2, 3) * 2),
+    ("rnn_tanh", lambda x, h, *w: recurrent.rnn_tanh(x, h, list(w), has_biases=False),
+     lambda x, h, *w: _torch().rnn_tanh(x, h, list(w), False, 1, 0.0, False, False, False),
+     [((3, 2, 2), None), ((1, 2, 3), None)] + _lstm_weights(2, 3, 2, 1)),
+    ("rnn_relu", lambda x, *w: recurrent.rnn_relu(x, None, list(w)),
+     lambda x, *w: _torch().rnn_relu(x, _torch().zeros(1, 2, 3), list(w), True, 1, 0.0, False,
+                                     False, False), [((3, 2, 2), None)] + _lstm_weights(4, 3, 2, 1)),
+]
+CASES = [case for case in _PARITY.CASES] + NN_CASES
+IDS = [case[0] for case in CASES]
+# rounding to float32 inside the function makes finite differences meaningless, and
+# padding_idx and scale_grad_by_freq define gradients that are not derivatives
+NOT_FINITE_DIFFERENTIABLE = _PARITY.NOT_FINITE_DIFFERENTIABLE | {"embedding_padding",
+                                                                "embedding_scaled"}
+
+
+def _values_for(rng, shape, domain):
+    if domain == prob:
+        return rng.uniform(0.1, 0.9, shape)
+    return _values(rng, shape, domain)
+
+
+def _inputs(rng, specs, torch=None):
+    arrays = [_values_for(rng, shape, domain) for shape, domain in specs]
+    ours = [em.tensor(a, dtype=em.float64, requires_grad=True) for a in arrays]
+    if torch is None:
+        return ours
+    return ours, [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrays]
+
+
+def _outputs(value) -> list:
+    return list(value) if isinstance(value, (tuple, list)) else [value]
+
+
+def _numpy(t, like):
+    """A gradient as an array: zeros for None (and PyTorch's zero tensors)."""
+    if t is None or getattr(t, "_is_zerotensor", lambda: False)():
+        return np.zeros(tuple(like.shape))
+    return t.detach().numpy()
+
+
+def _sum_of_products(grads, vectors, add):
+    total = None
+    for g, v in zip(grads, vectors, strict=True):
+        if g is not None:
+            term = (g * v).sum()
+            total = term if total is None else add(total, term)
+    return total
+
+
+@pytest.mark.parametrize("name,ours,theirs,specs", [c for c in CASES if c[2] is not None],
+                         ids=[c[0] for c in CASES if c[2] is not None])
+def test_second_derivatives_match_pytorch(torch, rng, name, ours, theirs, specs):
+    xs, ts = _inputs(rng, specs, torch)
+    ys, tys = _outputs(ours(*xs)), _outputs(theirs(*ts))
+    tys = [t for t in tys if t.requires_grad]
+    ys = [y for y in ys if y.requires_grad]
+    assert len(ys) == len(tys), name
+    cotangents = [rng.standard_normal(tuple(t.shape)) for t in tys]
+    ws = [em.tensor(c, dtype=em.float64, requires_grad=True) for c in cotangents]
+    tws = [torch.tensor(c, requires_grad=True) for c in cotangents]
+    grads = em.autograd.grad(ys, xs, ws, create_graph=True, allow_unused=True)
+    tgrads = torch.autograd.grad(tys, ts, tws, create_graph=True, allow_unused=True)
+    for i, (g, t) in enumerate(zip(grads, tgrads, strict=True)):
+        assert_close(_numpy(g, xs[i]), _numpy(t, xs[i]), name=f"{name}: gradient {i}")
+    directions = [rng.standard_normal(x.shape) for x in xs]
+    total = _sum_of_products(grads, [em.tensor(d) for d in directions], lambda a, b: a + b)
+    ttotal = _sum_of_products(tgrads, [torch.tensor(d) for d in directions], lambda a, b: a + b)
+    if ttotal is None or not ttotal.requires_grad:  # no gradient depends on anything
+        assert total is None or not total.requires_grad, name
+        return
+    second = em.autograd.grad(total, xs + ws, allow_unused=True)
+    tsecond = torch.autograd.grad(ttotal, ts + tws, allow_unused=True)
+    for i, (h, t) in enumerate(zip(second, tsecond, strict=True)):
+        what = f"Hessian-vector product {i}" if i < len(xs) else f"JVP {i - len(xs)}"
+        like = (xs + ws)[i]
+        assert_close(_numpy(h, like), _numpy(t, like), name=f"{name}: {what}")
+
+
+@pytest.mark.parametrize("name,ours,theirs,specs",
+                         [c for c in CASES if c[0] not in NOT_FINITE_DIFFERENTIABLE],
+                         ids=[i for i in IDS if i not in NOT_FINITE_DIFFERENTIABLE])
+def test_gradgradcheck(rng, name, ours, theirs, specs):
+    xs = _inputs(rng, specs)
+    assert gradgradcheck(ours, tuple(xs), atol=1e-4, directions=2)
+
+
+@pytest.mark.parametrize(
+    "name,ours,theirs,specs", [c for c in NN_CASES if c[0] not in NOT_FINITE_DIFFERENTIABLE],
+    ids=[c[0] for c in NN_CASES if c[0] not in NOT_FINITE_DIFFERENTIABLE])
+def test_gradcheck(rng, name, ours, theirs, specs):
+    assert gradcheck(ours, tuple(_inputs(rng, specs)), atol=1e-4)
+
+
+def test_packed_sequences_have_second_derivatives(rng):
+    """Variable lengths (no PyTorch function takes them directly): gradgradcheck."""
+    x = em.tensor(rng.standard_normal((3, 2, 2)), requires_grad=True)
+    weights = [em.tensor(rng.standard_normal(s) * 0.5, requires_grad=True)
+               for s in ((8, 2), (8, 2), (8,), (8,))]
+    assert gradgradcheck(lambda x, *w: recurrent.lstm(x, None, list(w), lengths=[3, 1],
+                                                      bidirectional=False)[0],
+                         (x, *weights), directions=2)
+
+
+# ---------------------------------------------------------------------------- the census
+
+
+def _import_everything() -> None:
+    """Import every ember module, so that every primitive is registered."""
+    for module in pkgutil.walk_packages(em.__path__, "ember."):
+        if not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
+
+
+def _reached_ops(case, rng) -> set:
+    _, ours, _, specs = case
+    with em.enable_grad():
+        outputs = [o for o in _outputs(ours(*_inputs(rng, specs))) if o.grad_fn is not None]
+    return {node.op for node in topological_order([o.grad_fn for o in outputs])} \
+        if outputs else set()
+
+
+def test_every_differentiable_primitive_has_a_second_order_case(rng):
+    """A primitive added without a case here (or in tests/ops/test_parity.py) fails: each
+    one must show its gradient can be differentiated (its VJPs written with ``xp`` and
+    primitives, or a composite registered with ``defcomposite``)."""
+    _import_everything()
+    reached = set()
+    for case in CASES:
+        reached |= _reached_ops(case, rng)
+    missing = sorted(f"{op.name} ({op.forward.__module__})" for op in list(REGISTRY)
+                     if op.differentiable and op.forward.__module__.startswith("ember.")
+                     and op not in reached)
+    assert not missing, (
+        "primitives that no second-order case reaches (add a row to tests/ops/test_parity.py "
+        f"or to NN_CASES in {Path(__file__).name}): {', '.join(missing)}")
