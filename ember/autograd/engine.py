@@ -383,7 +383,7 @@ def _batched_grad(outputs, targets, vectors, retain_graph, create_graph) -> tupl
 
 
 def run_backward(outputs, seeds, retain_graph: bool = False, create_graph: bool = False,
-                 targets=None, accumulate: bool = True, stop_at_targets: bool = False):
+                 targets=None, accumulate: bool = True, stop=None):
     """The backward pass shared by ``backward`` and ``grad``.
 
     Starting from ``outputs`` with gradients ``seeds`` (arrays; tensors when
@@ -391,8 +391,9 @@ def run_backward(outputs, seeds, retain_graph: bool = False, create_graph: bool 
     VJP. With ``targets=None`` every leaf's gradient accumulates into its ``.grad``;
     otherwise only the targets' gradients are kept (accumulated into their ``.grad``, or
     returned, one per target, None where none arrived), and nodes that lead to no target
-    are skipped. ``stop_at_targets`` does not go past the targets (a VJP of one op, whose
-    inputs may depend on each other). With ``create_graph`` the VJPs run on tensors and
+    are skipped. The graphs of the tensors in ``stop`` are not entered (the VJP of one op
+    written as a composite: partial derivatives at its inputs, which may depend on each
+    other, not total ones). With ``create_graph`` the VJPs run on tensors and
     record their own graph (:func:`~ember.autograd.primitives.recorded_vjps`).
     """
     previous = _mode.enabled
@@ -400,7 +401,7 @@ def run_backward(outputs, seeds, retain_graph: bool = False, create_graph: bool 
         _mode.enabled = True
     try:
         return _walk(outputs, seeds, retain_graph, create_graph, targets, accumulate,
-                     stop_at_targets)
+                     None if stop is None else {t._node for t in stop if t._node is not None})
     finally:
         _mode.enabled = previous
 
@@ -417,7 +418,7 @@ def _walk(outputs, seeds, retain_graph, create_graph, targets, accumulate, stop)
             grads[node] = g if previous is None else previous + g
     if not grads:
         return sink.results()
-    order = topological_order(list(grads), sink.node_targets if stop else None)
+    order = topological_order(list(grads), stop)
     needed = None if targets is None else sink.needed(order)
     if create_graph:
         from ember.autograd.primitives import recorded_vjps
@@ -441,9 +442,7 @@ def _walk(outputs, seeds, retain_graph, create_graph, targets, accumulate, stop)
         else:
             if node in sink.node_targets:
                 sink.node(node, g)
-                if stop:
-                    continue
-            if node not in needed:
+            if node not in needed or stop is not None and node in stop:
                 continue
             inputs = [(i, x) for i, x in node.grad_inputs if
                       (x._node in needed if x._node is not None else id(x) in sink.leaves)]

@@ -219,23 +219,21 @@ def recorded_vjps(node: Node, g: Tensor, wanted: list) -> list:
 
 def _composite_vjps(op: Primitive, node: Node, g: Tensor, wanted: list, inputs: list) -> list:
     """Differentiate ``op.composite`` at the node's inputs: a backward pass confined to the
-    composite's own graph (it stops at the inputs), recorded."""
+    composite's own graph (it does not enter the inputs' graphs), recorded."""
     from ember.autograd import engine
 
     targets, seen = [], set()
     for i, x in wanted:
         targets.append(x if op.differentiable_in(i) and id(x) not in seen else None)
         seen.add(id(x))
-    keep = {id(x) for x in targets if x is not None}
-    args = [x.detach() if isinstance(x, Tensor) and x._requires_grad and id(x) not in keep
-            else x for x in inputs]
     with engine.enable_grad():
-        out = op.composite(*args, **node.params)
+        out = op.composite(*inputs, **node.params)
     live = [x for x in targets if x is not None]
     if not live or not out.requires_grad:
         return [None] * len(wanted)
+    boundary = [x for x in inputs if isinstance(x, Tensor) and x._node is not None]
     grads = iter(engine.run_backward([out], [g], retain_graph=True, create_graph=True,
-                                     targets=live, accumulate=False, stop_at_targets=True))
+                                     targets=live, accumulate=False, stop=boundary))
     return [None if x is None else next(grads) for x in targets]
 
 
