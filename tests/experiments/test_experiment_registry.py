@@ -10,7 +10,8 @@ def test_names_and_list_cover_every_experiment_module():
     names = experiments.names()
     assert names == ["loss_choice", "optimizers", "batch_size", "vanishing_gradients",
                      "initialization", "dying_relu", "overfitting", "sparsity", "batch_norm",
-                     "xor"]
+                     "xor",
+                     "newton"]
     listing = experiments.list()
     assert [name for name, _ in listing] == names
     for name, claim in listing:
