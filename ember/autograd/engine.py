@@ -9,6 +9,10 @@ the loss back to the leaves, applying each op's VJP once:
 
 Gradients of leaf tensors are *accumulated* into ``.grad`` until zeroed (as in PyTorch);
 a graph's saved values are freed after ``backward()`` unless ``retain_graph=True``.
+``grad()`` returns gradients instead (of any tensors, leaves or not), and with
+``create_graph=True`` the backward pass records its own graph: the VJPs run on tensors
+(:func:`~ember.autograd.primitives.recorded_vjps`), so a gradient can be differentiated
+again, to any order.
 
 In-place safety: every tensor carries a version counter shared with its views; an in-place
 op bumps it. A node remembers the versions of the tensors it saved, and ``backward()``
@@ -230,7 +234,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     """The gradients of ``outputs`` with respect to ``inputs``, returned, not accumulated
     into ``.grad`` (``torch.autograd.grad``).
 
-    .. math:: \\text{grad}_j = \\sum_i v_i^\\top \\frac{\\partial\\, \\text{outputs}_i}{\\partial\\, \\text{inputs}_j}
+    .. math:: \\text{grad}_j = \\sum_i v_i^\\top
+              \\frac{\\partial\\, \\text{outputs}_i}{\\partial\\, \\text{inputs}_j}
 
     with :math:`v_i` the ``grad_outputs`` (1 for one-element outputs by default).
 

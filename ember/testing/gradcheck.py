@@ -9,7 +9,8 @@ and every analytic entry must satisfy ``|analytic - numeric| <= atol + rtol |num
 Small problems compare the full Jacobian entry by entry and report the first input and
 element that disagree; large ones compare directional derivatives ``v^T J u`` along
 random directions (one backward and two forwards each), as HIPS autograd's
-``check_grads`` does.
+``check_grads`` does. :func:`gradgradcheck` applies the same check to the first
+derivative, computed with ``create_graph=True``: the second derivatives.
 
 >>> import ember as em
 >>> x = em.randn(3, dtype=em.float64, requires_grad=True)
