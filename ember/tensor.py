@@ -36,7 +36,7 @@ class Tensor:
         grad_fn: the node that produced this tensor (None for leaves).
     """
 
-    __slots__ = ("_data", "grad", "_requires_grad", "_node", "_vc", "_hooks", "__weakref__")
+    __slots__ = ("_data", "_grad", "_requires_grad", "_node", "_vc", "_hooks", "__weakref__")
     __array_ufunc__ = None  # NumPy defers `array + tensor` to Tensor.__radd__
     __hash__ = object.__hash__  # `==` is elementwise, so hash by identity, as PyTorch does
 
@@ -44,7 +44,7 @@ class Tensor:
         from ember.creation import _as_array
 
         self._data = _as_array(data, dtype, copy=True)
-        self.grad = None
+        self._grad = None
         self._node = None
         self._vc = [0]
         self._hooks = None
@@ -57,7 +57,7 @@ class Tensor:
         """A leaf tensor around ``data`` without copying or checking it (internal)."""
         t = object.__new__(cls)
         t._data = data
-        t.grad = None
+        t._grad = None
         t._requires_grad = requires_grad
         t._node = None
         t._vc = [0]
@@ -65,6 +65,30 @@ class Tensor:
         return t
 
     # ------------------------------------------------------------------ basic attributes
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient: a Tensor of this tensor's shape and dtype, or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad "
+                                f"of type {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: "
+                                   f"{tuple(value._data.shape)}, but the tensor has "
+                                   f"{tuple(self._data.shape)}")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: "
+                                   f"{value._data.dtype}, but the tensor is {self._data.dtype}")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
 
     @property
     def requires_grad(self) -> bool:
@@ -325,7 +349,7 @@ class Tensor:
             )
         new = type(self).__new__(type(self))
         new._data = self._data.copy()
-        new.grad = copy.deepcopy(self.grad, memo)
+        new._grad = copy.deepcopy(self._grad, memo)
         new._requires_grad = self._requires_grad
         new._node = None
         new._vc = [0]

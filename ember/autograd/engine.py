@@ -420,7 +420,7 @@ def _walk(outputs, seeds, retain_graph, create_graph, targets, accumulate, stop)
             sink.leaf(tensor, g)
         else:
             previous = grads.get(node)
-            grads[node] = g if previous is None else previous + g
+            grads[node] = g if previous is None else _add(previous, g)
     if not grads:
         return sink.results()
     order = topological_order(list(grads), stop)
@@ -457,6 +457,8 @@ def _walk(outputs, seeds, retain_graph, create_graph, targets, accumulate, stop)
             gi = results[k] if create_graph else op.vjp(i, node, g)
             if gi is None:
                 continue
+            if isinstance(gi, np.generic):  # 0-d arithmetic gives NumPy scalars
+                gi = node.xp.asarray(gi)
             if gi.shape != x._data.shape:
                 raise RuntimeError(
                     f"{node.name}: internal error, the gradient for input {i} has shape "
@@ -469,7 +471,7 @@ def _walk(outputs, seeds, retain_graph, create_graph, targets, accumulate, stop)
                 sink.leaf(x, gi)
             else:
                 previous = grads.get(child)
-                grads[child] = gi if previous is None else previous + gi
+                grads[child] = gi if previous is None else _add(previous, gi)
         if not retain_graph:
             node.free()
     return sink.results()
@@ -516,7 +518,7 @@ class _Sink:
             return
         for k in positions:
             previous = self.captured[k]
-            self.captured[k] = g if previous is None else previous + g
+            self.captured[k] = g if previous is None else _add(previous, g)
 
     def results(self):
         """The captured gradients as tensors (leaf hooks applied), or None."""
@@ -574,9 +576,15 @@ def _accumulate_leaf(tensor, g, owned: set[int], create_graph: bool = False) -> 
             f".grad of shape {tuple(current.shape)}"
         )
     if id(current) in owned or not current.flags.writeable:
-        tensor.grad._data = current + g
+        tensor.grad._data = _add(current, g)
     else:
         current += g
+
+
+def _add(a, b):
+    """``a + b`` as an array, also for 0-d arrays (whose sum NumPy gives as a scalar)."""
+    total = a + b
+    return np.asarray(total) if isinstance(total, np.generic) else total
 
 
 def _run_hooks(hooks, g, create_graph: bool = False):

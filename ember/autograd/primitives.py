@@ -108,7 +108,7 @@ class Primitive:
             ans = _promote(xp, arrays, ans)
         out = Tensor.__new__(Tensor)
         out._data = ans
-        out.grad = None
+        out._grad = None
         out._hooks = None
         if self.view and isinstance(inputs[0], Tensor):
             out._vc = inputs[0]._vc

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ember import data, metrics, nn, random
 from ember.autograd.engine import no_grad
+from ember.cli import images as images_io
 from ember.cli import recipes
 from ember.data import transforms
 from ember.serialization import load
@@ -24,9 +27,20 @@ def train(args) -> int:
     epochs = args.epochs or defaults["epochs"]
     batch_size = args.batch_size or defaults["batch_size"]
     augment = args.augment if args.augment is not None else defaults["augment"]
-    train_split = recipes.load_split(args.dataset, True, args.data_dir)
-    test_split = recipes.load_split(args.dataset, False, args.data_dir)
     size = recipes.model_input_size(args.model, args.dataset)
+    out = Path(args.out or f"runs/{args.model}-{args.dataset}")
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out}: that is a file, not a folder; give a folder for the "
+                         "checkpoints, history and plots")
+    if augment >= min(size) // 2:
+        raise ValueError(f"--augment {augment}: shifts must be smaller than half the "
+                         f"{size[0]}x{size[1]} input (at most {min(size) // 2 - 1} pixels)")
+    lr = args.lr if args.lr is not None else recipes.DEFAULT_LR[args.optimizer]
+    resumed = load(args.resume) if args.resume else None
+    if resumed is not None:
+        _check_resume(args.resume, resumed, args, lr)
+    train_split = recipes.load_split(args.dataset, True, args.data_dir, args.download)
+    test_split = recipes.load_split(args.dataset, False, args.data_dir, args.download)
     mean, std = float(train_split.images.mean()), float(train_split.images.std())
     x = recipes.prepare(train_split.images, size, mean, std).numpy()
     order = random.generator().permutation(len(x))
@@ -44,11 +58,9 @@ def train(args) -> int:
         val_loader = data.DataLoader(val_set, batch_size=512)
 
     model = recipes.build_model(args.model, size, len(train_split.classes))
-    lr = args.lr if args.lr is not None else recipes.DEFAULT_LR[args.optimizer]
     optimizer = recipes.build_optimizer(args.optimizer, model.parameters(), lr,
                                         args.weight_decay)
     scheduler = recipes.build_scheduler(args.scheduler, optimizer, epochs)
-    out = Path(args.out or f"runs/{args.model}-{args.dataset}")
     out.mkdir(parents=True, exist_ok=True)
     # "best" by validation loss: accuracy on a small validation set saturates early
     monitor = "val_loss" if val_loader is not None else "loss"
@@ -65,11 +77,19 @@ def train(args) -> int:
     trainer = Trainer(model, nn.CrossEntropyLoss(), optimizer, metrics=["accuracy"],
                       scheduler=scheduler, callbacks=callbacks,
                       progress=not args.no_progress, meta=meta)
-    if args.resume:
-        trainer.load_checkpoint(args.resume)
-    history = trainer.fit(train_loader, val_loader, epochs=epochs)
+    if resumed is not None:
+        trainer.load_state_dict(resumed)
+        if not callbacks[0].best_path.exists():  # resumed into a new folder: its own best
+            callbacks[0].best = math.inf
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        # a diverging run overflows: the NaN guard reports it, once, below
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module="ember.train")
+        history = trainer.fit(train_loader, val_loader, epochs=epochs)
     if trainer.stopped_reason:
-        raise RuntimeError(trainer.stopped_reason)
+        last_good = out / "last.safetensors"
+        trainer.save_checkpoint(last_good)
+        raise RuntimeError(f"{trainer.stopped_reason}; the last good state (before that "
+                           f"update) is saved in {last_good}")
 
     model.load_state_dict(load(out / "best.safetensors")["model"])
     x_test = recipes.prepare(test_split.images, size, mean, std)
@@ -81,6 +101,34 @@ def train(args) -> int:
     print(f"\nwrote {out}/best.safetensors, last.safetensors, history.csv, report.txt"
           + (", history.png, confusion_matrix.png" if (out / "history.png").exists() else ""))
     return 0
+
+
+# what a resumed run must share with the run that wrote the checkpoint
+_RESUME_KEYS = (("model", "--model"), ("dataset", "--dataset"))
+_RESUME_RECIPE = (("optimizer", "--optimizer"), ("lr", "--lr"),
+                  ("weight_decay", "--weight-decay"), ("scheduler", "--scheduler"),
+                  ("batch_size", "--batch-size"), ("augment_shift", "--augment"))
+
+
+def _check_resume(path: str, checkpoint, args, lr: float) -> None:
+    """Refuse to resume a checkpoint under a different model, dataset or optimizer."""
+    meta = checkpoint.get("meta") if isinstance(checkpoint, dict) else None
+    if not meta or "model" not in meta or "recipe" not in meta:
+        raise ValueError(f"--resume {path}: not a checkpoint written by `ember train`")
+    defaults = recipes.defaults(args.model, args.dataset)
+    now = {"model": args.model, "dataset": args.dataset, "optimizer": args.optimizer,
+           "lr": lr, "weight_decay": args.weight_decay, "scheduler": args.scheduler,
+           "batch_size": args.batch_size or defaults["batch_size"],
+           "augment_shift": args.augment if args.augment is not None else defaults["augment"]}
+    saved = {key: meta.get(key) for key, _ in _RESUME_KEYS}
+    saved.update({key: meta["recipe"].get(key) for key, _ in _RESUME_RECIPE})
+    differences = [f"{flag} {saved[key]} (not {now[key]})"
+                   for key, flag in _RESUME_KEYS + _RESUME_RECIPE
+                   if saved[key] is not None and saved[key] != now[key]]
+    if differences:
+        raise ValueError(f"--resume {path}: that run was trained with "
+                         f"{', '.join(differences)}; resume with the same settings, or "
+                         "start a new run without --resume")
 
 
 def _predict(model, x: Tensor, batch_size: int = 512) -> np.ndarray:
@@ -102,11 +150,22 @@ def _report(model, x_test, split, history, elapsed, args) -> str:
         f"({int(round(accuracy * len(predicted)))}/{len(predicted)}) after {epochs} epochs "
         f"in {elapsed:.1f} s",
         "",
-        metrics.classification_report(split.labels, predicted, class_names=split.classes),
+        _class_report(split.labels, predicted, split.classes),
         "confusion matrix (rows: true class, columns: predicted):",
         _matrix_text(matrix, split.classes),
     ]
     return "\n".join(lines)
+
+
+def _class_report(labels: np.ndarray, predicted: np.ndarray, classes: list[str]) -> str:
+    """The per-class report; classes the model never predicted are named below it
+    (their precision, 0/0, is shown as 0) instead of warning about them."""
+    report = metrics.classification_report(labels, predicted, class_names=classes,
+                                           zero_division=0)
+    never = [name for k, name in enumerate(classes) if not np.any(predicted == k)]
+    if never:
+        report += (f"never predicted (precision shown as 0): {', '.join(never)}\n")
+    return report
 
 
 def _matrix_text(matrix: np.ndarray, classes: list[str]) -> str:
@@ -146,7 +205,7 @@ def _restore(path: str):
 def evaluate(args) -> int:
     model, meta = _restore(args.checkpoint)
     dataset = args.dataset or meta["dataset"]
-    split = recipes.load_split(dataset, False, args.data_dir)
+    split = recipes.load_split(dataset, False, args.data_dir, args.download)
     if recipes.IMAGE_SIZE[dataset] != recipes.IMAGE_SIZE[meta["dataset"]]:
         raise ValueError(f"the checkpoint was trained on {meta['dataset']} "
                          f"{recipes.IMAGE_SIZE[meta['dataset']]} images; {dataset} has "
@@ -159,58 +218,32 @@ def evaluate(args) -> int:
     print(f"{meta['model']} ({args.checkpoint}) on the {dataset} test set: accuracy "
           f"{accuracy:.4f} ({int(round(accuracy * len(predicted)))}/{len(predicted)}) in "
           f"{time.perf_counter() - started:.2f} s\n")
-    print(metrics.classification_report(split.labels, predicted, class_names=split.classes))
+    print(_class_report(split.labels, predicted, split.classes))
     return 0
 
 
 def predict(args) -> int:
     model, meta = _restore(args.checkpoint)
-    expected = recipes.IMAGE_SIZE[meta["dataset"]]
-    images = np.stack([_read_image(path, expected, meta["dataset"]) for path in args.images])
+    dataset = meta["dataset"]
+    expected = recipes.IMAGE_SIZE[dataset]
+    images = np.stack([images_io.prepare_image(images_io.read_image(path), expected,
+                                               dataset, args.invert)
+                       for path in args.images])
     mean, std = meta["normalize"]
     x = recipes.prepare(images[:, None], tuple(meta["input_size"]), mean, std)
     scores = _predict(model, x)
     probabilities = np.exp(scores - scores.max(axis=1, keepdims=True))
     probabilities /= probabilities.sum(axis=1, keepdims=True)
     results = []
+    top = min(args.top, probabilities.shape[1])
     for path, p in zip(args.images, probabilities, strict=True):
-        k = int(p.argmax())
-        results.append({"image": path, "class": meta["classes"][k],
-                        "probability": round(float(p[k]), 4)})
+        order = np.argsort(-p, kind="stable")[:top]
+        ranked = [{"class": meta["classes"][k], "probability": round(float(p[k]), 4)}
+                  for k in order]
+        results.append({"image": path, **ranked[0], "top": ranked})
         if not args.json:
-            print(f"{path}: {meta['classes'][k]} (probability {p[k]:.4f})")
+            print(f"{path}: " + ", ".join(f"{r['class']} ({r['probability']:.4f})"
+                                          for r in ranked))
     if args.json:
         print(json.dumps(results))
     return 0
-
-
-def _read_image(path: str, expected: tuple[int, int], dataset: str) -> np.ndarray:
-    """A grey image in [0, 1] from a PNG/JPEG/... file or a .npy array."""
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"no image file {path}")
-    if file.suffix.lower() == ".npy":
-        try:
-            image = np.load(file, allow_pickle=False).astype(np.float64)
-        except ValueError as error:
-            raise ValueError(f"{path}: not a readable .npy array ({error})") from None
-        if image.max() > 1.0:
-            image = image / (16.0 if dataset == "digits" and image.max() <= 16 else 255.0)
-    else:
-        try:
-            from PIL import Image
-        except ImportError:
-            raise ImportError('reading image files needs Pillow: pip install "ember[plot]"'
-                              ) from None
-        try:
-            with Image.open(file) as handle:
-                image = np.asarray(handle.convert("L"), dtype=np.float64) / 255.0
-        except OSError as error:
-            raise ValueError(f"{path}: not a readable image ({error})") from None
-    if image.ndim == 3 and image.shape[0] == 1:
-        image = image[0]
-    if image.shape != tuple(expected):
-        raise ValueError(f"{path}: the image is {'x'.join(map(str, image.shape))} but the "
-                         f"model was trained on {dataset} images of "
-                         f"{expected[0]}x{expected[1]} pixels")
-    return image.astype(np.float32)

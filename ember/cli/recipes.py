@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ember import datasets, models, optim
+from ember.datasets.mnist import DatasetNotFoundError
 from ember.nn import functional as F
 from ember.tensor import Tensor
 
@@ -27,16 +28,20 @@ class Split:
     classes: list[str]
 
 
-def load_split(name: str, train: bool, data_dir: str | None) -> Split:
+def load_split(name: str, train: bool, data_dir: str | None, download: bool = False
+               ) -> Split:
     """A dataset split as arrays (images in [0, 1])."""
     if name == "digits":
         ds = datasets.digits(train=train)
     elif name in ("mnist", "fashion-mnist"):
         if data_dir is None:
             raise ValueError(f"--dataset {name} needs --data-dir DIR, the folder holding the "
-                             "IDX .gz files (or pass --download with --data-dir)")
+                             "four IDX files (with --download, the folder to fetch them into)")
         reader = datasets.mnist if name == "mnist" else datasets.fashion_mnist
-        ds = reader(data_dir, train=train)
+        try:
+            ds = reader(data_dir, train=train, download=download)
+        except DatasetNotFoundError as error:
+            raise FileNotFoundError(error.describe("pass --download")) from None
     else:
         raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}")
     images = _array(ds.data).astype(np.float32)

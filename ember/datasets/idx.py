@@ -8,8 +8,8 @@ An IDX file is a header then the raw values, big-endian:
     4 * d      the dimensions, uint32 each
     the values, row-major
 
-Files ending in ``.gz`` are decompressed. Nothing here touches the network unless
-:func:`download` is called.
+Gzip-compressed files (any valid gzip, recognised by its magic bytes, whatever the name)
+are decompressed. Nothing here touches the network unless :func:`download` is called.
 
 >>> import gzip, io, tempfile, pathlib
 >>> raw = bytes([0, 0, 8, 2, 0, 0, 0, 2, 0, 0, 0, 3]) + bytes(range(6))
@@ -43,21 +43,33 @@ class ChecksumError(ValueError):
     """A file's SHA-256 differs from the published one."""
 
 
-def read_idx(path) -> np.ndarray:
-    """The array stored in an IDX file (``.gz`` or not), in native byte order.
+GZIP_MAGIC = b"\x1f\x8b"
 
-    Raises ValueError naming the file when it is truncated, not gzip, or its header is
-    not an IDX header.
+
+def read_idx(path) -> np.ndarray:
+    """The array stored in an IDX file (gzip-compressed or not), in native byte order.
+
+    Raises ValueError naming the file when it is truncated, a damaged gzip, or its header
+    is not an IDX header.
     """
+    return parse_idx(read_bytes(path), str(path))
+
+
+def read_bytes(path) -> bytes:
+    """The content of a file, decompressed if it is gzip (by its magic bytes)."""
     path = Path(path)
+    raw = path.read_bytes()
+    if raw[:2] != GZIP_MAGIC:
+        if path.suffix == ".gz":
+            raise ValueError(f"{path}: not a readable gzip file (it starts with "
+                             f"{raw[:4].hex(' ')}, not 1f 8b); the file is corrupt, delete it "
+                             "and fetch it again")
+        return raw
     try:
-        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        return gzip.decompress(raw)
     except (OSError, EOFError, zlib.error) as error:
-        if isinstance(error, FileNotFoundError):
-            raise
         raise ValueError(f"{path}: not a readable gzip file ({error}); the file is corrupt or "
                          "truncated, delete it and fetch it again") from None
-    return parse_idx(raw, str(path))
 
 
 def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:

@@ -1,11 +1,15 @@
-"""MNIST and Fashion-MNIST from their standard IDX .gz files, checked against the
-published SHA-256 checksums.
+"""MNIST and Fashion-MNIST from their standard IDX files, checked by SHA-256.
 
 ``root`` is the folder holding the four files, or a parent with them in ``mnist/``
-(``fashion-mnist/``) or torchvision's ``MNIST/raw/`` (``FashionMNIST/raw/``). Nothing is
-downloaded unless ``download=True``; then missing files come from the official mirrors,
-are checked, and land in ``root/mnist`` (``root/fashion-mnist``) unless ``root``
-already holds some of them.
+(``fashion-mnist/``) or torchvision's ``MNIST/raw/`` (``FashionMNIST/raw/``). Each file
+may be gzip-compressed (``train-images-idx3-ubyte.gz``, the published form, or any other
+valid gzip of the same content) or plain (``train-images-idx3-ubyte``, as torchvision
+keeps them): the SHA-256 checked is that of the IDX content itself. Files of the other
+data set (Fashion-MNIST given as MNIST) are recognised and named as such.
+
+Nothing is downloaded unless ``download=True``; then missing files come from the
+official mirrors, are checked, and land in ``root/mnist`` (``root/fashion-mnist``)
+unless ``root`` already holds some of them.
 
 Samples are ``(image, label)``: an image Tensor (1, 28, 28), float32 in [0, 1]
 (pixel / 255), and an int label; ``.data`` is (N, 1, 28, 28), ``.targets`` int64 (N,).
@@ -13,6 +17,7 @@ Samples are ``(image, label)``: an image Tensor (1, 28, 28), float32 in [0, 1]
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,12 +35,13 @@ class Source:
     folder: str  # the sub-folder of root: "mnist" / "fashion-mnist"
     torchvision_folder: str
     mirrors: tuple
-    sha256: dict  # file name -> SHA-256
+    sha256: dict  # published file name (.gz) -> SHA-256 of that file, for downloads
+    content_sha256: dict  # file name without .gz -> SHA-256 of the IDX content
     classes: tuple
 
 
-TRAIN_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")
-TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+TRAIN_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
+TEST_FILES = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
 MNIST = Source(
     title="MNIST",
@@ -52,6 +58,16 @@ MNIST = Source(
             "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
         "t10k-labels-idx1-ubyte.gz":
             "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    },
+    content_sha256={
+        "train-images-idx3-ubyte":
+            "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        "train-labels-idx1-ubyte":
+            "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        "t10k-images-idx3-ubyte":
+            "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        "t10k-labels-idx1-ubyte":
+            "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
     },
     classes=("0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five",
              "6 - six", "7 - seven", "8 - eight", "9 - nine"),
@@ -71,6 +87,16 @@ FASHION_MNIST = Source(
             "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
         "t10k-labels-idx1-ubyte.gz":
             "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+    },
+    content_sha256={
+        "train-images-idx3-ubyte":
+            "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+        "train-labels-idx1-ubyte":
+            "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+        "t10k-images-idx3-ubyte":
+            "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+        "t10k-labels-idx1-ubyte":
+            "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
     },
     classes=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
              "Sneaker", "Bag", "Ankle boot"),
@@ -98,15 +124,35 @@ def fashion_mnist(root, train: bool = True, download: bool = False, transform=No
     return load(FASHION_MNIST, root, train, download, transform, target_transform)
 
 
+class DatasetNotFoundError(FileNotFoundError):
+    """Some of a data set's files are not in the folder looked in.
+
+    Attributes: ``source`` (the data set), ``missing`` (file names), ``folder`` (where
+    they were looked for), ``root_exists``. The message advises ``download=True``;
+    the command line words its own advice from the attributes.
+    """
+
+    def __init__(self, source: Source, missing: list[str], where: str, root_exists: bool,
+                 root: Path) -> None:
+        self.source, self.missing, self.where = source, missing, where
+        self.root_exists, self.root = root_exists, root
+        super().__init__(self.describe("pass download=True"))
+
+    def describe(self, advice: str) -> str:
+        state = "" if self.root_exists else f" (the folder {self.root} does not exist)"
+        return (f"{self.source.title}: {', '.join(self.missing)} not found in {self.where}"
+                f"{state}; {advice} to fetch them from {self.source.mirrors[0]}, or copy "
+                f"the four IDX files ({', '.join(self.source.sha256)}) there")
+
+
 def load(source: Source, root, train: bool, download: bool, transform,
          target_transform) -> ArrayDataset:
     """Find (or download), verify and read one split of ``source``."""
     needed = TRAIN_FILES if train else TEST_FILES
     folder = find_folder(source, root, needed, download)
-    for name in needed:
-        idx.check_sha256(folder / name, source.sha256[name])
-    images_path, labels_path = (folder / name for name in needed)
-    images, labels = idx.read_idx(images_path), idx.read_idx(labels_path)
+    images_path, labels_path = (_existing(folder, name) for name in needed)
+    images, labels = (idx.parse_idx(_verified(source, path, name), str(path))
+                      for path, name in zip((images_path, labels_path), needed, strict=True))
     if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
         raise ValueError(f"{images_path}: expected uint8 images (N, 28, 28), got "
                          f"{images.dtype} {images.shape}")
@@ -124,26 +170,50 @@ def load(source: Source, root, train: bool, download: bool, transform,
     return dataset
 
 
+def _existing(folder: Path, name: str) -> Path | None:
+    """``name.gz`` or ``name`` in ``folder`` (the compressed form first), or None."""
+    for candidate in (folder / f"{name}.gz", folder / name):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _verified(source: Source, path: Path, name: str) -> bytes:
+    """The IDX content of ``path``, after checking its SHA-256 against ``source``'s."""
+    content = idx.read_bytes(path)
+    actual = hashlib.sha256(content).hexdigest()
+    if actual == source.content_sha256[name]:
+        return content
+    for other in SOURCES:
+        if other is not source and actual in other.content_sha256.values():
+            kind = next(k for k, v in other.content_sha256.items() if v == actual)
+            raise idx.ChecksumError(
+                f"{path}: this is {other.title}'s {kind}, not {source.title}'s; point "
+                f"{source.title} at its own files (or load it as {other.title})")
+    raise idx.ChecksumError(f"{path}: SHA-256 mismatch of its IDX content (expected "
+                            f"{source.content_sha256[name]}, got {actual}); the file is "
+                            "corrupt or not the original, delete it and fetch it again")
+
+
 def find_folder(source: Source, root, needed, download: bool) -> Path:
     """The folder holding the ``needed`` files, downloading them when asked."""
     root = Path(root).expanduser()
     candidates = [root, root / source.folder, root / source.torchvision_folder / "raw"]
     for folder in candidates:
-        if all((folder / name).is_file() for name in needed):
+        if all(_existing(folder, name) for name in needed):
             return folder
-    holding = [f for f in candidates if any((f / name).is_file() for name in source.sha256)]
+    holding = [f for f in candidates if any(_existing(f, name) for name in
+                                            source.content_sha256)]
     target = holding[0] if holding else root / source.folder
     if download:
         for name, digest in source.sha256.items():
-            if not (target / name).is_file():
+            if not _existing(target, name.removesuffix(".gz")):
                 idx.download([mirror + name for mirror in source.mirrors], target / name,
                              digest)
         return target
-    missing = [name for name in needed if not (target / name).is_file()]
+    missing = [f"{name}.gz" for name in needed if not _existing(target, name)]
     where = f"{target}" if holding else f"{root} or {root / source.folder}"
-    state = "" if root.is_dir() else f" (the folder {root} does not exist)"
-    raise FileNotFoundError(
-        f"{source.title}: {', '.join(missing)} not found in {where}{state}; pass "
-        f"download=True to fetch them from {source.mirrors[0]}, or copy the four IDX .gz "
-        f"files ({', '.join(source.sha256)}) there"
-    )
+    raise DatasetNotFoundError(source, missing, where, root.is_dir(), root)
+
+
+SOURCES = (MNIST, FASHION_MNIST)

@@ -183,12 +183,12 @@ def pyplot():
 
 
 def save_figure(fig, out: str | os.PathLike, name: str, size: str) -> Path:
-    """Write ``out/name.png`` and close the figure (smoke runs: a rough, quick drawing)."""
+    """Write ``out/name.png`` (a smoke run: ``out/name-smoke.png``, so that it never
+    replaces the full run's plot) at a readable size, and close the figure."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{name}.png"
-    if size == "full":
-        fig.tight_layout()  # a third of a smoke run's time: full runs only
-    fig.savefig(path, dpi=100 if size == "full" else 30)
+    path = out / (f"{name}.png" if size == "full" else f"{name}-smoke.png")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100 if size == "full" else 72)
     pyplot().close(fig)
     return path

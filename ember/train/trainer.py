@@ -20,7 +20,10 @@ sequence while gradients flow back at most k steps, and memory is that of k step
 Guards and repeatability:
 
 * a NaN or infinite loss stops training with a message naming the epoch and step, and
-  the weights are put back to those before the update that broke them;
+  everything a step changes (parameters, buffers such as BatchNorm's running statistics,
+  the optimiser's state and options, the scheduler, the step counter) is put back to its
+  state before the update that broke it (:mod:`ember.train.guard`), every step of every
+  epoch, the first included;
 * with ``em.manual_seed(n)`` before building the model and data, a run is bit-for-bit
   repeatable, and a run resumed from a checkpoint continues exactly as if uninterrupted
   (the checkpoint holds the model, optimiser, scheduler, callbacks, history and the
@@ -43,6 +46,7 @@ from ember.autograd.engine import no_grad
 from ember.serialization import load, save
 from ember.tensor import Tensor
 from ember.train.callbacks import Callback
+from ember.train.guard import TrainingSnapshot
 from ember.train.metrics import resolve_metrics
 
 
@@ -74,8 +78,9 @@ class Trainer:
             sequences, taking the output from ``model(x)``'s ``(output, state)``.
         tbptt_dim: the time dimension of inputs and targets (default 1: batch first).
         progress: show a progress bar per epoch (tqdm, if installed).
-        nan_guard: keep a copy of the weights before every update so that a NaN/Inf loss
-            can restore them (costs one copy of the parameters per step).
+        nan_guard: keep a copy of the training state before every update so that a NaN/Inf
+            loss can restore it (costs one copy of the parameters, buffers and optimiser
+            state per step).
         meta: anything JSON-like to keep in checkpoints (model name, dataset, classes).
 
     >>> import ember as em
@@ -119,6 +124,8 @@ class Trainer:
         self.global_step = 0
         self.stop_training = False
         self.stopped_reason: str | None = None
+        self._snapshot: TrainingSnapshot | None = None
+        self._open_bar = None
 
     def log(self, message: str) -> None:
         self._log(message)
@@ -129,6 +136,9 @@ class Trainer:
         """Train until ``epochs`` epochs are complete (counting those of a loaded
         checkpoint) or a callback stops; returns the history (metric -> list per epoch)."""
         self.stop_training = False
+        self._snapshot = TrainingSnapshot(self) if self.nan_guard else None
+        if self._snapshot is not None:
+            self._snapshot.take()  # the first step of the run is protected too
         for callback in self.callbacks:
             callback.on_fit_start(self)
         try:
@@ -136,9 +146,11 @@ class Trainer:
                 started = time.perf_counter()
                 logs = self._train_epoch(train_data, epochs)
                 if logs is None:  # diverged
+                    self._close_bar()
                     break
                 if val_data is not None:
                     logs.update({f"val_{k}": v for k, v in self.evaluate(val_data).items()})
+                self._close_bar(logs)
                 self.epoch += 1
                 logs["lr"] = self.optimizer.param_groups[0]["lr"]
                 logs["time"] = time.perf_counter() - started
@@ -149,6 +161,7 @@ class Trainer:
                 for callback in self.callbacks:
                     callback.on_epoch_end(self, self.epoch, logs)
         finally:
+            self._close_bar()  # an error mid-epoch leaves no bar open
             for callback in self.callbacks:
                 callback.on_fit_end(self)
         return self.history
@@ -158,8 +171,9 @@ class Trainer:
         bar = self._bar(data, f"epoch {self.epoch + 1}/{epochs}")
         total_loss, count = 0.0, 0
         outputs, targets = [], []
-        snapshot = _Snapshot(self.model) if self.nan_guard else None
-        for step, (x, y) in enumerate(bar, 1):
+        snapshot = self._snapshot
+        self._open_bar = bar  # updated by hand, and closed after validation
+        for step, (x, y) in enumerate(data, 1):
             state = None
             for x_part, y_part in self._chunks(x, y):
                 if self.tbptt_steps:
@@ -188,15 +202,14 @@ class Trainer:
                 if self.metrics:
                     outputs.append(output.detach().numpy())
                     targets.append(_array(y_part))
-            if bar is not data and (step % 10 == 0 or step == len(data)):
-                bar.set_postfix(loss=f"{total_loss / count:.4f}", refresh=False)
+            if bar is not None:
+                bar.update(1)
+                if step % 10 == 0:
+                    bar.set_postfix(loss=f"{total_loss / count:.4f}", refresh=False)
         if count == 0:
             raise ValueError("fit: the training data yielded no batches")
         logs = {"loss": total_loss / count}
         logs.update(self._metrics(outputs, targets))
-        if bar is not data:
-            bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=True)
-            bar.close()
         return logs
 
     def evaluate(self, data) -> dict[str, float]:
@@ -295,22 +308,39 @@ class Trainer:
         self.stopped_reason = (
             f"the loss became {value} at epoch {self.epoch + 1}, step {step} (global step "
             f"{self.global_step + 1}); training stopped"
-            + ("; the weights were restored to those before the last update"
-               if restored else "")
+            + ("; the model, optimizer and scheduler were restored to their state before "
+               "the last update" if restored else "")
             + " (lower the learning rate, or clip the gradients)"
         )
         self.stop_training = True
         self.history.setdefault("stopped", []).append(self.stopped_reason)
         warnings.warn(self.stopped_reason, RuntimeWarning, stacklevel=3)
 
+    def _close_bar(self, logs: dict | None = None) -> None:
+        """End the epoch's progress bar, showing the epoch's training and validation
+        loss and metrics."""
+        bar, self._open_bar = self._open_bar, None
+        if bar is None:
+            return
+        if logs:
+            bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()
+                             if isinstance(v, float)}, refresh=True)
+        bar.close()
+
     def _bar(self, data, description: str):
+        """A tqdm bar over ``len(data)`` steps (None without progress or tqdm)."""
         if not self.progress:
-            return data
+            return None
         try:
             from tqdm.auto import tqdm
         except ImportError:
-            return data
-        return tqdm(data, desc=description, leave=True, dynamic_ncols=True, file=sys.stderr)
+            return None
+        try:
+            total = len(data)
+        except TypeError:
+            total = None
+        return tqdm(total=total, desc=description, leave=True, dynamic_ncols=True,
+                    file=sys.stderr)
 
     # ------------------------------------------------------------------ checkpoints
 
@@ -348,28 +378,6 @@ class Trainer:
     def load_checkpoint(self, path: str | os.PathLike) -> None:
         """Restore a checkpoint; a following ``fit(..., epochs=N)`` continues to epoch N."""
         self.load_state_dict(load(path))
-
-
-class _Snapshot:
-    """A copy of the parameters, refreshed before every update (the NaN guard)."""
-
-    def __init__(self, model) -> None:
-        self.parameters = list(model.parameters())
-        self.copies = [np.empty_like(p._data) for p in self.parameters]
-        self.valid = False
-
-    def take(self) -> None:
-        for p, copy in zip(self.parameters, self.copies, strict=True):
-            np.copyto(copy, p._data)
-        self.valid = True
-
-    def restore(self) -> bool:
-        if not self.valid:
-            return False
-        with no_grad():
-            for p, copy in zip(self.parameters, self.copies, strict=True):
-                p.copy_(copy)
-        return True
 
 
 def _detached(state):

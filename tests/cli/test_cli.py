@@ -57,9 +57,9 @@ def _one_line_error(capsys, argv, code=1, match=""):
 def test_bad_input_gives_one_line_errors(trained, tmp_path, capsys):
     _one_line_error(capsys, ["train", "--dataset", "mnist", "--data-dir",
                              str(tmp_path / "nowhere"), "--no-progress"], match="nowhere")
-    np.save(tmp_path / "big.npy", np.zeros((28, 28)))
+    np.save(tmp_path / "cube.npy", np.zeros((5, 5, 5)))
     _one_line_error(capsys, ["predict", str(trained / "best.safetensors"),
-                             str(tmp_path / "big.npy")], match="28x28")
+                             str(tmp_path / "cube.npy")], match="expected a 2-d grey image")
     corrupt = tmp_path / "corrupt.safetensors"
     corrupt.write_bytes((trained / "best.safetensors").read_bytes()[:300])
     _one_line_error(capsys, ["evaluate", str(corrupt)], match="corrupt.safetensors")

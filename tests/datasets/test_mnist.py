@@ -17,6 +17,7 @@ from ember.datasets import idx
 
 # the module (``ember.datasets.mnist`` is the function of the same name)
 mnist_module = importlib.import_module("ember.datasets.mnist")
+PUBLISHED_MNIST = mnist_module.MNIST
 
 RNG = np.random.default_rng(0)
 IMAGES = {"train": RNG.integers(0, 256, (6, 28, 28), dtype=np.uint8),
@@ -38,9 +39,17 @@ def synthetic(monkeypatch, idx_bytes):
     """Synthetic MNIST files, and MNIST's checksums replaced by theirs."""
     files = synthetic_files(idx_bytes)
     sums = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
-    monkeypatch.setattr(mnist_module, "MNIST", dataclasses.replace(mnist_module.MNIST,
-                                                                   sha256=sums))
+    content = {name.removesuffix(".gz"): hashlib.sha256(gzip.decompress(data)).hexdigest()
+               for name, data in files.items()}
+    _replace_source(monkeypatch, "MNIST", sha256=sums, content_sha256=content)
     return files
+
+
+def _replace_source(monkeypatch, name, **changes):
+    source = dataclasses.replace(getattr(mnist_module, name), **changes)
+    monkeypatch.setattr(mnist_module, name, source)
+    sources = tuple(source if s.title == source.title else s for s in mnist_module.SOURCES)
+    monkeypatch.setattr(mnist_module, "SOURCES", sources)
 
 
 def write(folder, files):
@@ -90,14 +99,46 @@ def test_checksum_mismatch_and_corrupt_files_name_the_file(tmp_path, synthetic, 
     files = dict(synthetic)
     files["train-labels-idx1-ubyte.gz"] = gzip.compress(idx_bytes(np.array([1, 2], np.uint8)))
     write(tmp_path, files)
-    with pytest.raises(idx.ChecksumError, match="train-labels-idx1-ubyte.gz: SHA-256 mismatch"):
+    with pytest.raises(idx.ChecksumError, match="train-labels-idx1-ubyte.gz: SHA-256 mismatch "
+                                                "of its IDX content"):
         em.datasets.mnist(tmp_path)
-    sums = dict(mnist_module.MNIST.sha256)
-    sums["train-labels-idx1-ubyte.gz"] = hashlib.sha256(files["train-labels-idx1-ubyte.gz"]
-                                                        ).hexdigest()
-    monkeypatch.setattr(mnist_module, "MNIST", dataclasses.replace(mnist_module.MNIST,
-                                                                   sha256=sums))
+    sums = dict(mnist_module.MNIST.content_sha256)
+    sums["train-labels-idx1-ubyte"] = hashlib.sha256(
+        gzip.decompress(files["train-labels-idx1-ubyte.gz"])).hexdigest()
+    _replace_source(monkeypatch, "MNIST", content_sha256=sums)
     with pytest.raises(ValueError, match="train-labels-idx1-ubyte.gz: expected 6 uint8 labels"):
+        em.datasets.mnist(tmp_path)
+
+
+@pytest.mark.parametrize("form", ["plain", "recompressed", "mixed"])
+def test_uncompressed_and_recompressed_files_are_accepted(tmp_path, synthetic, form):
+    """The content's checksum is checked, not that of one particular .gz encoding."""
+    files = {}
+    for i, (name, data) in enumerate(synthetic.items()):
+        content = gzip.decompress(data)
+        if form == "plain" or (form == "mixed" and i % 2):
+            files[name.removesuffix(".gz")] = content
+        else:
+            files[name] = gzip.compress(content, compresslevel=1, mtime=12345)
+            assert files[name] != data  # other bytes, same content
+    write(tmp_path / "MNIST" / "raw", files)
+    train = em.datasets.mnist(tmp_path)
+    assert train.targets.tolist() == [5, 0, 4, 1, 9, 2]
+    assert np.array_equal(train.data.numpy()[:, 0], IMAGES["train"] / np.float32(255))
+    (tmp_path / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").write_bytes(b"\x1f\x8bjunk")
+    (tmp_path / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz").unlink(missing_ok=True)
+    with pytest.raises(ValueError, match="t10k-labels-idx1-ubyte: not a readable gzip"):
+        em.datasets.mnist(tmp_path, train=False)
+
+
+def test_the_other_data_set_is_named_not_called_corrupt(tmp_path, synthetic, monkeypatch):
+    content = {name.removesuffix(".gz"): hashlib.sha256(gzip.decompress(data)).hexdigest()
+               for name, data in synthetic.items()}
+    _replace_source(monkeypatch, "FASHION_MNIST", content_sha256=content)
+    _replace_source(monkeypatch, "MNIST", content_sha256=PUBLISHED_MNIST.content_sha256)
+    write(tmp_path, synthetic)
+    with pytest.raises(idx.ChecksumError, match="this is Fashion-MNIST's train-images-idx3-"
+                                                "ubyte, not MNIST's"):
         em.datasets.mnist(tmp_path)
 
 

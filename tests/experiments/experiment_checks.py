@@ -27,8 +27,15 @@ def check_result(result, name: str) -> None:
     assert result.name == name == module.NAME
     assert result.claim == module.CLAIM and result.claim
     assert result.size == "smoke" and result.seconds > 0
-    assert result.plot is not None and result.plot.name == f"{name}.png"
+    assert result.plot is not None and result.plot.name == f"{name}-smoke.png"
     assert result.plot.read_bytes()[:8] == PNG_SIGNATURE
+    width, height = _png_size(result.plot)
+    assert width >= 300 and height >= 200, (width, height)  # readable, not a thumbnail
+
+
+def _png_size(path) -> tuple[int, int]:
+    header = path.read_bytes()[16:24]  # the IHDR chunk's width and height
+    return int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")
     assert result.finding.startswith("held: " if result.held else "did not hold: ")
     assert result.table and all(row.keys() == result.table[0].keys() for row in result.table)
     for row in result.table:

@@ -23,8 +23,17 @@ def test_a_smoke_run_prints_the_table_and_finding_and_writes_the_plot(tmp_path, 
     assert main(["experiment", "sparsity", "--smoke", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "penalty" in out and ("held: " in out or "did not hold: " in out)
-    assert (tmp_path / "sparsity.png").stat().st_size > 0
-    assert f"plot: {tmp_path / 'sparsity.png'}" in out
+    assert (tmp_path / "sparsity-smoke.png").stat().st_size > 0
+    assert f"plot: {tmp_path / 'sparsity-smoke.png'}" in out
+
+
+def test_a_smoke_run_never_replaces_the_full_runs_plot(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    full = tmp_path / "xor.png"
+    full.write_bytes(b"the full run's plot")
+    assert main(["experiment", "xor", "--smoke", "--out", str(tmp_path)]) == 0
+    assert full.read_bytes() == b"the full run's plot"
+    assert (tmp_path / "xor-smoke.png").exists()
 
 
 @pytest.mark.parametrize("argv, match", [
