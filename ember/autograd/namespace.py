@@ -16,7 +16,7 @@ again, to any order.
 NumPy's pad modes), the functions VJPs use. Writes into arrays (``out=``, ``a[i] = v``,
 ``np.add.at``) cannot be recorded: a VJP that needs one calls a primitive instead, through
 :meth:`~ember.autograd.primitives.Primitive.on` (a scatter-add is the primitive
-``index_put``, whose own VJP is indexing).
+``index_backward``, whose own VJP is indexing).
 
 >>> import ember as em
 >>> from ember.autograd.namespace import tensors
@@ -131,7 +131,7 @@ class TensorNamespace:
     @staticmethod
     def bincount(x, weights=None, minlength=0):
         if weights is not None:
-            raise TypeError("tensors.bincount: weights are not supported; use index_put")
+            raise TypeError("tensors.bincount: weights are not supported; use index_backward")
         return _constant(np.bincount(_data(x), minlength=minlength))
 
     # ------------------------------------------------------------------ elementwise
@@ -173,6 +173,20 @@ class TensorNamespace:
     @staticmethod
     def cos(x):
         return elementwise.cos(x)
+
+    @staticmethod
+    def sinh(x):
+        e = elementwise.exp(x)
+        return (e - 1 / e) / 2
+
+    @staticmethod
+    def cosh(x):
+        e = elementwise.exp(x)
+        return (e + 1 / e) / 2
+
+    @staticmethod
+    def tan(x):
+        return elementwise.sin(x) / elementwise.cos(x)
 
     @staticmethod
     def tanh(x, out=None):
@@ -300,9 +314,55 @@ class TensorNamespace:
     @staticmethod
     def moveaxis(x, source, destination):
         x = _operand(x)
-        order = [a for a in range(x.ndim) if a != source % x.ndim]
-        order.insert(destination % x.ndim, source % x.ndim)
-        return F.permute(x, tuple(order))
+        sources = [a % x.ndim for a in np.atleast_1d(source)]
+        targets = [a % x.ndim for a in np.atleast_1d(destination)]
+        order = [a for a in range(x.ndim) if a not in sources]
+        for target, axis in sorted(zip(targets, sources, strict=True)):
+            order.insert(target, axis)
+        return F.permute(x, tuple(builtins.int(a) for a in order))
+
+    @staticmethod
+    def diagonal(x, offset=0, axis1=0, axis2=1):
+        """The ``offset`` diagonal of the (axis1, axis2) planes, as the last axis."""
+        planes = TensorNamespace.moveaxis(x, (axis1, axis2), (-2, -1))
+        n = builtins.max(0, builtins.min(planes.shape[-2] - builtins.max(-offset, 0),
+                                         planes.shape[-1] - builtins.max(offset, 0)))
+        rows = np.arange(n) + builtins.max(-offset, 0)
+        return planes[..., rows, rows + offset]
+
+    @staticmethod
+    def tril(x, k=0):
+        x = _operand(x)
+        return x * np.tril(np.ones(x.shape[-2:], dtype=bool), k)
+
+    @staticmethod
+    def triu(x, k=0):
+        x = _operand(x)
+        return x * np.triu(np.ones(x.shape[-2:], dtype=bool), k)
+
+    @staticmethod
+    def roll(x, shift, axis=None):
+        x = _operand(x)
+        if axis is None:
+            return TensorNamespace.roll(x.reshape(-1), shift, 0).reshape(x.shape)
+        for s, a in zip(np.atleast_1d(shift), np.atleast_1d(axis), strict=True):
+            n = x.shape[a]
+            s = builtins.int(s) % n if n else 0
+            if s:
+                head = (slice(None),) * (a % x.ndim)
+                x = F.cat([x[head + (slice(n - s, None),)], x[head + (slice(0, n - s),)]], a)
+        return x
+
+    @staticmethod
+    def take(x, indices, axis=None):
+        x = _operand(x)
+        if axis is None:
+            return x.reshape(-1)[_data(indices)]
+        return x[(slice(None),) * (axis % x.ndim) + (_data(indices),)]
+
+    @staticmethod
+    def eye(n, m=None, k=0, dtype=float):
+        return _constant(np.eye(n, m, k, dtype=dtype))
 
     @staticmethod
     def expand_dims(x, axis):
@@ -359,6 +419,53 @@ class TensorNamespace:
     def dot(x, y):
         return arithmetic.matmul(_operand(x), _operand(y))
 
+
+class _Accumulating:
+    """A NumPy ufunc's call and its ``accumulate`` (``xp.logaddexp.accumulate``), as the
+    tensor API's function and scan (``em.logaddexp``, ``em.logcumsumexp``)."""
+
+    def __init__(self, function: str, scan: str) -> None:
+        self.function, self.scan = function, scan
+
+    def __call__(self, x, y):
+        return getattr(F, self.function)(_operand(x), _operand(y))
+
+    def accumulate(self, x, axis=0):
+        return getattr(F, self.scan)(_operand(x), axis)
+
+
+class _Linalg:
+    """``xp.linalg``: the differentiable ``em.linalg`` functions under NumPy's names."""
+
+    def __getattr__(self, name: str):
+        import ember.linalg
+
+        return getattr(ember.linalg, name)
+
+
+def _scan(name: str):
+    def scan(x, axis=None, dtype=None):
+        x = _operand(x) if dtype is None else _operand(x).type(dtype)
+        if axis is None:
+            x, axis = x.reshape(-1), 0
+        return getattr(F, name)(x, axis)
+
+    scan.__name__ = name
+    return staticmethod(scan)
+
+
+# NumPy functions whose tensor counterparts are primitives of the tensor API (cumulative
+# ops, einsum, linear algebra): looked up when a VJP calls them
+TensorNamespace.cumsum = _scan("cumsum")
+TensorNamespace.cumprod = _scan("cumprod")
+TensorNamespace.logaddexp = _Accumulating("logaddexp", "logcumsumexp")
+TensorNamespace.linalg = _Linalg()
+TensorNamespace.einsum = staticmethod(
+    lambda subscripts, *operands, optimize=False: F.einsum(subscripts,
+                                                           *[_operand(o) for o in operands]))
+TensorNamespace.prod = staticmethod(
+    lambda x, axis=None, keepdims=False: F.prod(_operand(x), axis, keepdims)
+    if axis is not None else F.prod(_operand(x)))
 
 tensors = TensorNamespace()
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from ember.autograd.primitives import defvjp, primitive
-from ember.ops.shape import scatter_add
+from ember.ops.shape import gather_backward
 
 
 def _expand(xp, g, shape, axis, keepdims):
@@ -119,7 +119,7 @@ def _selected_vjp(arg):
     def vjp(xp, g, ans, x, axis, keepdims=False):
         index = xp.expand_dims(getattr(xp, arg)(x, axis=axis), axis)
         values = g if keepdims else xp.expand_dims(g, axis)
-        return scatter_add.on(xp, values, index, axis=axis, shape=x.shape)
+        return gather_backward.on(xp, values, index, axis=axis, shape=x.shape)
 
     return vjp
 

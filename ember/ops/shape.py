@@ -81,7 +81,8 @@ def getitem_basic(xp, x, key):
     return x[key]
 
 
-defvjp(getitem_basic, lambda xp, g, ans, x, key: index_put.on(xp, g, key=key, shape=x.shape))
+defvjp(getitem_basic,
+       lambda xp, g, ans, x, key: index_backward.on(xp, g, key=key, shape=x.shape))
 
 
 @primitive(saves="none")
@@ -92,7 +93,7 @@ def getitem_advanced(xp, x, key):
 
 
 defvjp(getitem_advanced,
-       lambda xp, g, ans, x, key: index_put.on(xp, g, key=key, shape=x.shape))
+       lambda xp, g, ans, x, key: index_backward.on(xp, g, key=key, shape=x.shape))
 
 
 def _is_basic(key) -> bool:
@@ -104,13 +105,13 @@ def _is_basic(key) -> bool:
 # NOTE: a primitive, the adjoint of indexing, so that the VJP of indexing can itself be
 # differentiated (its VJP is indexing again).
 @primitive(saves="none")
-def index_put(xp, values, key, shape):
-    """zeros(shape) with ``values`` added at ``[key]`` (``torch.zeros(shape).index_put_(key,
-    values, accumulate=True)``): an element indexed k times receives k values. The
-    adjoint of ``x[key]``;  VJP: ``g[key]``.
+def index_backward(xp, values, key, shape):
+    """zeros(shape) with ``values`` added at ``[key]`` (PyTorch's ``index_backward``:
+    ``zeros(shape).index_put_(key, values, accumulate=True)``): an element indexed k times
+    receives k values. The adjoint of ``x[key]``;  VJP: ``g[key]``.
 
     >>> import numpy as np
-    >>> index_put.forward(np, np.array([1.0, 2.0, 3.0]), np.array([0, 2, 0]), (3,))
+    >>> index_backward.forward(np, np.array([1.0, 2.0, 3.0]), np.array([0, 2, 0]), (3,))
     array([4., 0., 2.])
     """
     out = xp.zeros(shape, dtype=values.dtype)
@@ -134,14 +135,14 @@ def index_put(xp, values, key, shape):
     return out
 
 
-def _index_put_vjp(xp, g, ans, values, key, shape):
+def _index_backward_vjp(xp, g, ans, values, key, shape):
     """The gradient of a scatter is a gather: g read at the same places."""
     if _is_basic(key):
         return getitem_basic.on(xp, g, key=key)
     return getitem_advanced.on(xp, g, key=key)
 
 
-defvjp(index_put, _index_put_vjp)
+defvjp(index_backward, _index_backward_vjp)
 
 
 @primitive(saves="none")
@@ -151,17 +152,16 @@ def gather(xp, x, index, axis):
     return xp.take_along_axis(x, index, axis=axis)
 
 
-defvjp(gather,
-       lambda xp, g, ans, x, index, axis: scatter_add.on(xp, g, index, axis=axis, shape=x.shape),
-       None)
+defvjp(gather, lambda xp, g, ans, x, index, axis: gather_backward.on(xp, g, index, axis=axis,
+                                                                     shape=x.shape), None)
 
 
 # NOTE: a primitive, the adjoint of gather, so that gather's VJP can be differentiated.
 @primitive(saves="none")
-def scatter_add(xp, values, index, axis, shape):
+def gather_backward(xp, values, index, axis, shape):
     """zeros(shape) with ``values[..., i, ...]`` added at ``[..., index[..., i, ...], ...]``
-    along ``axis`` (``torch.zeros(shape).scatter_add_(axis, index, values)``): the
-    adjoint of :func:`gather`;  VJP: ``gather(g, index, axis)``."""
+    along ``axis`` (PyTorch's ``gather_backward``: ``zeros(shape).scatter_add_(axis, index,
+    values)``): the adjoint of :func:`gather`;  VJP: ``gather(g, index, axis)``."""
     out = xp.zeros(shape, dtype=values.dtype)
     if index.shape[axis] == 1:  # one index per line: no repeats, a plain write
         xp.put_along_axis(out, index, values, axis=axis)
@@ -172,7 +172,7 @@ def scatter_add(xp, values, index, axis, shape):
     return out
 
 
-defvjp(scatter_add,
+defvjp(gather_backward,
        lambda xp, g, ans, values, index, axis, shape: gather.on(xp, g, index, axis=axis),
        None)
 
@@ -233,7 +233,7 @@ def _pad_vjp(xp, g, ans, x, pad_width, mode="constant", value=0.0):
     # which input element each output element copies: pad an array of flat indices
     size = math.prod(x.shape)
     source = pad.on(xp, xp.arange(size).reshape(x.shape), pad_width=pad_width, mode=mode)
-    grad = index_put.on(xp, g.reshape(-1), key=source.reshape(-1), shape=(size,))
+    grad = index_backward.on(xp, g.reshape(-1), key=source.reshape(-1), shape=(size,))
     return grad.reshape(x.shape)
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from ember import creation, dtypes, functions
 from ember.autograd.engine import no_grad
 from ember.autograd.primitives import defvjp, primitive
-from ember.ops.shape import index_put
+from ember.ops.shape import index_backward
 from ember.tensor import Tensor
 
 __all__ = ["embedding", "one_hot"]
@@ -41,7 +41,7 @@ def _embedding_backward(xp, g, indices, shape, padding_idx, scale_grad_by_freq):
         rows = rows / counts[flat][:, None].astype(g.dtype)
     if padding_idx is not None:
         rows = xp.where((flat == padding_idx)[:, None], 0, rows)
-    return index_put.on(xp, rows, key=flat, shape=shape)
+    return index_backward.on(xp, rows, key=flat, shape=shape)
 
 
 def _embedding_backward_vjp(xp, G, ans, g, indices, shape, padding_idx, scale_grad_by_freq):
