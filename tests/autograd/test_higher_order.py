@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import pkgutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -31,16 +32,29 @@ from ember.nn import functional as F
 from ember.nn.functional import recurrent
 from ember.testing import assert_close, gradcheck, gradgradcheck
 
+TESTS = Path(__file__).parents[1]
+# Other first-order tables in the same (id, ember fn, torch fn, specs) form, in the format
+# of tests/tensor_functions/op_parity.py (a torch fn of None: the ember fn itself when it
+# is a lambda of tensor methods, else torch's function of the case's name; a spec may be a
+# callable rng -> array, a constant input). Those absent from the checkout are skipped.
+OP_PARITY_TABLES = ["tensor_functions/test_maths.py", "tensor_functions/test_reductions.py",
+                    "tensor_functions/test_scans.py", "tensor_functions/test_sorting.py",
+                    "tensor_functions/test_indexing.py", "tensor_functions/test_products.py",
+                    "tensor_functions/test_shapes.py", "test_linalg.py"]
 
-def _first_order_table():
-    path = Path(__file__).parents[1] / "ops" / "test_parity.py"
-    spec = importlib.util.spec_from_file_location("_first_order_cases", path)
+
+def _load(relative: str):
+    path = TESTS / relative
+    folder = str(path.parent)
+    if folder not in sys.path:  # the table's own helpers (op_parity) import by name
+        sys.path.insert(0, folder)
+    spec = importlib.util.spec_from_file_location(f"_second_order_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-_PARITY = _first_order_table()
+_PARITY = _load("ops/test_parity.py")
 _values = _PARITY._values
 
 
@@ -242,7 +256,28 @@ NN_CASES = [
      lambda x, *w: _torch().rnn_relu(x, _torch().zeros(1, 2, 3), list(w), True, 1, 0.0, False,
                                      False, False), [((3, 2, 2), None)] + _lstm_weights(4, 3, 2, 1)),
 ]
-CASES = [case for case in _PARITY.CASES] + NN_CASES
+
+
+def _op_parity_cases() -> list:
+    """The cases of OP_PARITY_TABLES, their torch fns resolved and specs as pairs."""
+    cases = []
+    for relative in OP_PARITY_TABLES:
+        if not (TESTS / relative).exists():
+            continue
+        for name, ours, theirs, specs in _load(relative).CASES:
+            if theirs is None:
+                theirs = ours if getattr(ours, "__name__", "") == "<lambda>" else \
+                    _torch_function(name)
+            cases.append((name, ours, theirs, [s if callable(s) else tuple(s) for s in specs]))
+    return cases
+
+
+def _torch_function(name: str):
+    return lambda *args: getattr(_torch(), name if hasattr(_torch(), name)
+                                 else name.split("_")[0])(*args)
+
+
+CASES = [case for case in _PARITY.CASES] + NN_CASES + _op_parity_cases()
 IDS = [case[0] for case in CASES]
 # rounding to float32 inside the function makes finite differences meaningless, and
 # padding_idx and scale_grad_by_freq define gradients that are not derivatives
@@ -250,18 +285,37 @@ NOT_FINITE_DIFFERENTIABLE = _PARITY.NOT_FINITE_DIFFERENTIABLE | {"embedding_padd
                                                                 "embedding_scaled"}
 
 
+_DOMAINS = {"pos": pos, "prob": prob, "unit": "unit", "gt1": "gt1", "spd": "spd"}
+
+
 def _values_for(rng, shape, domain):
+    domain = _DOMAINS.get(domain, domain)
     if domain == prob:
         return rng.uniform(0.1, 0.9, shape)
+    if domain == "unit":
+        return rng.uniform(-0.9, 0.9, shape)
+    if domain == "gt1":
+        return rng.uniform(1.2, 3.0, shape)
+    if domain == "spd":  # symmetric positive definite matrices
+        a = rng.standard_normal(shape)
+        return a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1])
     return _values(rng, shape, domain)
 
 
 def _inputs(rng, specs, torch=None):
-    arrays = [_values_for(rng, shape, domain) for shape, domain in specs]
-    ours = [em.tensor(a, dtype=em.float64, requires_grad=True) for a in arrays]
+    """Float64 inputs that require grad; a callable spec gives a constant (indices)."""
+    arrays = [np.asarray(s(rng)) if callable(s) else _values_for(rng, *s) for s in specs]
+    ours = [em.tensor(a) if callable(s) else em.tensor(a, dtype=em.float64, requires_grad=True)
+            for a, s in zip(arrays, specs, strict=True)]
     if torch is None:
         return ours
-    return ours, [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrays]
+    return ours, [torch.tensor(a) if callable(s) else
+                  torch.tensor(a, dtype=torch.float64, requires_grad=True)
+                  for a, s in zip(arrays, specs, strict=True)]
+
+
+def _differentiable(tensors) -> list:
+    return [t for t in tensors if t.requires_grad]
 
 
 def _outputs(value) -> list:
@@ -287,11 +341,11 @@ def _sum_of_products(grads, vectors, add):
 @pytest.mark.parametrize("name,ours,theirs,specs", [c for c in CASES if c[2] is not None],
                          ids=[c[0] for c in CASES if c[2] is not None])
 def test_second_derivatives_match_pytorch(torch, rng, name, ours, theirs, specs):
-    xs, ts = _inputs(rng, specs, torch)
-    ys, tys = _outputs(ours(*xs)), _outputs(theirs(*ts))
-    tys = [t for t in tys if t.requires_grad]
-    ys = [y for y in ys if y.requires_grad]
+    arguments, targuments = _inputs(rng, specs, torch)
+    ys = [y for y in _outputs(ours(*arguments)) if getattr(y, "requires_grad", False)]
+    tys = [t for t in _outputs(theirs(*targuments)) if getattr(t, "requires_grad", False)]
     assert len(ys) == len(tys), name
+    xs, ts = _differentiable(arguments), _differentiable(targuments)
     cotangents = [rng.standard_normal(tuple(t.shape)) for t in tys]
     ws = [em.tensor(c, dtype=em.float64, requires_grad=True) for c in cotangents]
     tws = [torch.tensor(c, requires_grad=True) for c in cotangents]
