@@ -175,6 +175,22 @@ class TensorNamespace:
         return elementwise.cos(x)
 
     @staticmethod
+    def exp2(x):
+        return 2.0 ** _operand(x)
+
+    @staticmethod
+    def log2(x):
+        return elementwise.log(x) / np.log(2.0)
+
+    @staticmethod
+    def log10(x):
+        return elementwise.log(x) / np.log(10.0)
+
+    @staticmethod
+    def trunc(x):
+        return elementwise.sign(x) * elementwise.floor(elementwise.abs(x))
+
+    @staticmethod
     def sinh(x):
         e = elementwise.exp(x)
         return (e - 1 / e) / 2

@@ -342,9 +342,10 @@ def _sum_of_products(grads, vectors, add):
                          ids=[c[0] for c in CASES if c[2] is not None])
 def test_second_derivatives_match_pytorch(torch, rng, name, ours, theirs, specs):
     arguments, targuments = _inputs(rng, specs, torch)
-    ys = [y for y in _outputs(ours(*arguments)) if getattr(y, "requires_grad", False)]
-    tys = [t for t in _outputs(theirs(*targuments)) if getattr(t, "requires_grad", False)]
-    assert len(ys) == len(tys), name
+    pairs = [(y, t) for y, t in zip(_outputs(ours(*arguments)), _outputs(theirs(*targuments)),
+                                    strict=True) if getattr(t, "requires_grad", False)]
+    ys, tys = [y for y, _ in pairs], [t for _, t in pairs]
+    assert all(y.requires_grad for y in ys), name
     xs, ts = _differentiable(arguments), _differentiable(targuments)
     cotangents = [rng.standard_normal(tuple(t.shape)) for t in tys]
     ws = [em.tensor(c, dtype=em.float64, requires_grad=True) for c in cotangents]
@@ -357,19 +358,27 @@ def test_second_derivatives_match_pytorch(torch, rng, name, ours, theirs, specs)
     total = _sum_of_products(grads, [em.tensor(d) for d in directions], lambda a, b: a + b)
     ttotal = _sum_of_products(tgrads, [torch.tensor(d) for d in directions], lambda a, b: a + b)
     if ttotal is None or not ttotal.requires_grad:  # no gradient depends on anything
-        assert total is None or not total.requires_grad, name
+        if total is not None and total.requires_grad:
+            for h in em.autograd.grad(total, xs + ws, allow_unused=True):
+                assert h is None or not np.any(h.numpy()), name
         return
     second = em.autograd.grad(total, xs + ws, allow_unused=True)
-    tsecond = torch.autograd.grad(ttotal, ts + tws, allow_unused=True)
+    try:
+        tsecond = torch.autograd.grad(ttotal, ts + tws, allow_unused=True)
+    except NotImplementedError as error:  # e.g. cdist: gradgradcheck alone, where it runs
+        pytest.skip(f"PyTorch has no double backward here: {error}")
     for i, (h, t) in enumerate(zip(second, tsecond, strict=True)):
         what = f"Hessian-vector product {i}" if i < len(xs) else f"JVP {i - len(xs)}"
         like = (xs + ws)[i]
         assert_close(_numpy(h, like), _numpy(t, like), name=f"{name}: {what}")
 
 
-@pytest.mark.parametrize("name,ours,theirs,specs",
-                         [c for c in CASES if c[0] not in NOT_FINITE_DIFFERENTIABLE],
-                         ids=[i for i in IDS if i not in NOT_FINITE_DIFFERENTIABLE])
+# finite differences for the tables written for them (the op_parity tables hold functions
+# of a matrix's lower triangle and norms at their kinks: PyTorch's double backward there)
+FINITE_CASES = [c for c in _PARITY.CASES + NN_CASES if c[0] not in NOT_FINITE_DIFFERENTIABLE]
+
+
+@pytest.mark.parametrize("name,ours,theirs,specs", FINITE_CASES, ids=[c[0] for c in FINITE_CASES])
 def test_gradgradcheck(rng, name, ours, theirs, specs):
     xs = _inputs(rng, specs)
     assert gradgradcheck(ours, tuple(xs), atol=1e-4, directions=2)
