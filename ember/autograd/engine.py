@@ -173,27 +173,24 @@ def topological_order(roots, stop=None) -> list[Node]:
         roots = [roots]
     order: list[Node] = []
     visited: set = set()
+    stop = stop or ()
     for root in roots:
         if root in visited:
             continue
         visited.add(root)
-        stack = [(root, iter(_inputs_of(root, stop)))]
+        stack = [(root, iter(() if root in stop else root.next_nodes))]
         while stack:
             node, children = stack[-1]
             for child in children:
                 if child not in visited:
                     visited.add(child)
-                    stack.append((child, iter(_inputs_of(child, stop))))
+                    stack.append((child, iter(() if child in stop else child.next_nodes)))
                     break
             else:
                 stack.pop()
                 order.append(node)
     order.reverse()
     return order
-
-
-def _inputs_of(node: Node, stop) -> list:
-    return () if stop is not None and node in stop else node.next_nodes
 
 
 # ----------------------------------------------------------------------------- backward
@@ -468,7 +465,10 @@ def _walk(outputs, seeds, retain_graph, create_graph, targets, accumulate, stop)
                 gi = gi.astype(x._data.dtype)
             child = x._node
             if child is None:
-                sink.leaf(x, gi)
+                if targets is None:
+                    _accumulate_leaf(x, gi, sink.owned, create_graph)
+                else:
+                    sink.leaf(x, gi)
             else:
                 previous = grads.get(child)
                 grads[child] = gi if previous is None else _add(previous, gi)

@@ -220,6 +220,20 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
             _unpack(_finish(result, create_graph), outputs_tuple))
 
 
+def _gradient_at(func, inputs, v, create_graph: bool, strict: bool, op: str):
+    """What vhp and hvp share: the points, v, func's single scalar output and its
+    gradient there, recorded."""
+    inputs_tuple, inputs = _as_tuple(inputs, "inputs", op)
+    inputs = _prepare(inputs, create_graph, need_graph=True)
+    v = _vector(v, inputs, inputs_tuple, create_graph, op, "the input")
+    outputs_tuple, outputs = _as_tuple(func(*inputs), "outputs of the function", op)
+    _require_grad(outputs, strict, op)
+    _scalar_output(outputs_tuple, outputs, op)
+    jac = _grad(outputs, inputs, create_graph=True)
+    _require_grad_jacobian(jac, strict, op)
+    return inputs_tuple, inputs, v, outputs_tuple, outputs, jac
+
+
 def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     """The vector-Hessian product :math:`v^\\top H_f(x)` of a scalar function: the VJP of
     its gradient.
@@ -228,14 +242,8 @@ def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
         ``(func(x), v^T H)``, the second with the structure of ``inputs``.
     """
     with enable_grad():
-        inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
-        inputs = _prepare(inputs, create_graph, need_graph=True)
-        v = _vector(v, inputs, inputs_tuple, create_graph, "vhp", "the input")
-        outputs_tuple, outputs = _as_tuple(func(*inputs), "outputs of the function", "vhp")
-        _require_grad(outputs, strict, "vhp")
-        _scalar_output(outputs_tuple, outputs, "vhp")
-        jac = _grad(outputs, inputs, create_graph=True)
-        _require_grad_jacobian(jac, strict, "vhp")
+        inputs_tuple, inputs, v, outputs_tuple, outputs, jac = _gradient_at(
+            func, inputs, v, create_graph, strict, "vhp")
     with set_grad_enabled(create_graph or is_grad_enabled()):
         grads = _grad(jac, inputs, v, create_graph=create_graph)
         result = _zeros_for(grads, inputs, strict, create_graph, "the Jacobian", "vhp")
@@ -252,14 +260,8 @@ def hvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
         ``(func(x), H v)``, the second with the structure of ``inputs``.
     """
     with enable_grad():
-        inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")
-        inputs = _prepare(inputs, create_graph, need_graph=True)
-        v = _vector(v, inputs, inputs_tuple, create_graph, "hvp", "the input")
-        outputs_tuple, outputs = _as_tuple(func(*inputs), "outputs of the function", "hvp")
-        _require_grad(outputs, strict, "hvp")
-        _scalar_output(outputs_tuple, outputs, "hvp")
-        jac = _grad(outputs, inputs, create_graph=True)
-        _require_grad_jacobian(jac, strict, "hvp")
+        inputs_tuple, inputs, v, outputs_tuple, outputs, jac = _gradient_at(
+            func, inputs, v, create_graph, strict, "hvp")
         dummies = tuple(creation.zeros_like(x, requires_grad=True) for x in inputs)
         double = _grad(jac, inputs, dummies, create_graph=True)
     with set_grad_enabled(create_graph or is_grad_enabled()):

@@ -52,12 +52,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     Returns:
         True when every gradient agrees.
     """
-    inputs = inputs if isinstance(inputs, tuple) else (inputs,)
-    inputs = tuple(_as_float64(x) for x in inputs)
-    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
-    if not checked:
-        raise ValueError("gradcheck: no input requires grad; create them with "
-                         "requires_grad=True")
+    inputs, checked = _checked_inputs(inputs, "gradcheck")
     outputs = _outputs(fn, inputs)
     out_size = sum(o.numel() for o in outputs)
     in_size = sum(inputs[i].numel() for i in checked)
@@ -70,6 +65,17 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     if raise_exception:
         raise GradcheckError(failure)
     return False
+
+
+def _checked_inputs(inputs, op: str) -> tuple[tuple, list[int]]:
+    """The inputs as a tuple (floating tensors as float64 copies), and the positions of
+    those that require grad."""
+    inputs = inputs if isinstance(inputs, tuple) else (inputs,)
+    inputs = tuple(_as_float64(x) for x in inputs)
+    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise ValueError(f"{op}: no input requires grad; create them with requires_grad=True")
+    return inputs, checked
 
 
 def _as_float64(x):
@@ -204,12 +210,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
     """
     from ember.autograd.engine import enable_grad, grad
 
-    inputs = inputs if isinstance(inputs, tuple) else (inputs,)
-    inputs = tuple(_as_float64(x) for x in inputs)
-    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
-    if not checked:
-        raise ValueError("gradgradcheck: no input requires grad; create them with "
-                         "requires_grad=True")
+    inputs, checked = _checked_inputs(inputs, "gradgradcheck")
     n = len(inputs)
 
     def differentiated(xs):
