@@ -166,6 +166,9 @@ class Node:
         return out
 
 
+_NOTHING = frozenset()
+
+
 def topological_order(roots, stop=None) -> list[Node]:
     """Nodes reachable from ``roots`` (a node or a list of them), each after every node
     that consumes it (no recursion); the inputs of the nodes in ``stop`` are not explored."""
@@ -173,7 +176,7 @@ def topological_order(roots, stop=None) -> list[Node]:
         roots = [roots]
     order: list[Node] = []
     visited: set = set()
-    stop = stop or ()
+    stop = stop or _NOTHING
     for root in roots:
         if root in visited:
             continue
@@ -212,6 +215,11 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
         inputs: accumulate only into these tensors' ``.grad`` (leaves or not), and skip
             the parts of the graph that do not lead to them; a dict's values may be given.
     """
+    if inputs is None and not create_graph and hasattr(tensors, "_node"):
+        # loss.backward(): one tensor, every leaf, arrays (the fast path)
+        seed = _seed(tensors, grad_tensors, False, "backward", "this tensor")
+        _walk((tensors,), (seed,), bool(retain_graph), False, None, True, None)
+        return
     outputs = _as_tuple(tensors)
     targets = None
     if inputs is not None:
@@ -326,41 +334,37 @@ def _check_targets(targets, op: str) -> None:
 def _seeds(outputs, vectors, create_graph: bool, op: str) -> list:
     """The starting gradient of each output: the given vector, or 1 for one-element
     outputs; arrays, or tensors when the backward pass is recorded."""
+    return [_seed(out, v, create_graph, op, "this tensor" if len(outputs) == 1 else
+                  f"output {k}") for k, (out, v) in enumerate(zip(outputs, vectors, strict=True))]
+
+
+def _seed(out, v, create_graph: bool, op: str, which: str):
+    """One output's starting gradient (see :func:`_seeds`)."""
+    if not hasattr(out, "_requires_grad"):
+        raise TypeError(f"{op}: outputs must be tensors, got {type(out).__name__}")
+    if not out._requires_grad:
+        raise RuntimeError(f"{op}: {which} does not require grad and has no grad_fn; "
+                           "create its inputs with requires_grad=True")
+    data = out._data
+    xp = np if type(data) is np.ndarray else _xp_of(data)
+    if v is None:
+        if data.size != 1:
+            raise RuntimeError(
+                f"{op}: grad can be implicitly created only for scalar outputs, but "
+                f"{which} has shape {tuple(data.shape)}; pass a gradient of that shape "
+                "(or reduce it first, e.g. loss.sum())")
+        seed = xp.ones_like(data)
+        return type(out)._wrap(seed) if create_graph else seed
     from ember.tensor import Tensor
 
-    seeds = []
-    for k, (out, v) in enumerate(zip(outputs, vectors, strict=True)):
-        which = "this tensor" if len(outputs) == 1 else f"output {k}"
-        if not isinstance(out, Tensor):
-            raise TypeError(f"{op}: outputs must be tensors, got {type(out).__name__}")
-        if not out._requires_grad:
-            raise RuntimeError(f"{op}: {which} does not require grad and has no grad_fn; "
-                               "create its inputs with requires_grad=True")
-        data = out._data
-        xp = np if type(data) is np.ndarray else _xp_of(data)
-        if v is None:
-            if data.size != 1:
-                raise RuntimeError(
-                    f"{op}: grad can be implicitly created only for scalar outputs, but "
-                    f"{which} has shape {tuple(data.shape)}; pass a gradient of that shape "
-                    "(or reduce it first, e.g. loss.sum())")
-            seed = xp.ones_like(data)
-            seeds.append(Tensor._wrap(seed) if create_graph else seed)
-            continue
-        if create_graph and isinstance(v, Tensor):
-            seed = v if v.dtype == data.dtype else v.type(data.dtype)
-            shape = seed.shape
-        else:
-            seed = xp.array(v._data if isinstance(v, Tensor) else v, dtype=data.dtype,
-                            copy=True)
-            shape = seed.shape
-            if create_graph:
-                seed = Tensor._wrap(seed)
-        if tuple(shape) != data.shape:
-            raise RuntimeError(f"{op}: gradient has shape {tuple(shape)} but {which} has "
-                               f"shape {tuple(data.shape)}")
-        seeds.append(seed)
-    return seeds
+    if create_graph and isinstance(v, Tensor):
+        seed = v if v.dtype == data.dtype else v.type(data.dtype)
+    else:
+        seed = xp.array(v._data if isinstance(v, Tensor) else v, dtype=data.dtype, copy=True)
+    if tuple(seed.shape) != data.shape:
+        raise RuntimeError(f"{op}: gradient has shape {tuple(seed.shape)} but {which} has "
+                           f"shape {tuple(data.shape)}")
+    return Tensor._wrap(seed) if create_graph and not isinstance(seed, Tensor) else seed
 
 
 def _batched_grad(outputs, targets, vectors, retain_graph, create_graph) -> tuple:
@@ -409,17 +413,21 @@ def run_backward(outputs, seeds, retain_graph: bool = False, create_graph: bool 
 
 
 def _walk(outputs, seeds, retain_graph, create_graph, targets, accumulate, stop):
-    sink = _Sink(targets, accumulate, create_graph)
+    sink = None if targets is None else _Sink(targets, accumulate, create_graph)
+    owned: set[int] = set() if sink is None else sink.owned
     grads: dict = {}
     for tensor, g in zip(outputs, seeds, strict=True):
         node = tensor._node
         if node is None:  # a leaf: its gradient is the seed itself
-            sink.leaf(tensor, g)
+            if sink is None:
+                _accumulate_leaf(tensor, g, owned, create_graph)
+            else:
+                sink.leaf(tensor, g)
         else:
             previous = grads.get(node)
             grads[node] = g if previous is None else _add(previous, g)
     if not grads:
-        return sink.results()
+        return None if sink is None else sink.results()
     order = topological_order(list(grads), stop)
     needed = None if targets is None else sink.needed(order)
     if create_graph:
@@ -437,21 +445,23 @@ def _walk(outputs, seeds, retain_graph, create_graph, targets, accumulate, stop)
             node.check_versions()
         if node.hooks is not None:
             g = _run_hooks(node.hooks, g, create_graph)
+        inputs, results = node.grad_inputs, None
         if needed is None:
             if node.retained is not None:
-                _accumulate_leaf(node.retained, g, sink.owned, create_graph)
-            inputs = node.grad_inputs
+                _accumulate_leaf(node.retained, g, owned, create_graph)
         else:
             if node in sink.node_targets:
                 sink.node(node, g)
             if node not in needed or stop is not None and node in stop:
                 continue
-            inputs = [(i, x) for i, x in node.grad_inputs if
+            inputs = [(i, x) for i, x in inputs if
                       (x._node in needed if x._node is not None else id(x) in sink.leaves)]
+        if create_graph:  # the VJPs run on tensors, recorded: {position: gradient}
+            results = dict(zip([i for i, _ in inputs], recorded_vjps(node, g, inputs),
+                               strict=True))
         op = node.op
-        results = recorded_vjps(node, g, inputs) if create_graph else None
-        for k, (i, x) in enumerate(inputs):
-            gi = results[k] if create_graph else op.vjp(i, node, g)
+        for i, x in inputs:
+            gi = op.vjp(i, node, g) if results is None else results[i]
             if gi is None:
                 continue
             if isinstance(gi, np.generic):  # 0-d arithmetic gives NumPy scalars
@@ -465,8 +475,8 @@ def _walk(outputs, seeds, retain_graph, create_graph, targets, accumulate, stop)
                 gi = gi.astype(x._data.dtype)
             child = x._node
             if child is None:
-                if targets is None:
-                    _accumulate_leaf(x, gi, sink.owned, create_graph)
+                if sink is None:
+                    _accumulate_leaf(x, gi, owned, create_graph)
                 else:
                     sink.leaf(x, gi)
             else:
@@ -474,12 +484,15 @@ def _walk(outputs, seeds, retain_graph, create_graph, targets, accumulate, stop)
                 grads[child] = gi if previous is None else _add(previous, gi)
         if not retain_graph:
             node.free()
-    return sink.results()
+    return None if sink is None else sink.results()
 
 
 class _Sink:
     """Where gradients end: every leaf's ``.grad`` (``targets`` None), or only the targets'
     (accumulated into their ``.grad``, or captured and returned)."""
+
+    __slots__ = ("targets", "accumulate", "create_graph", "owned", "leaves", "node_targets",
+                 "captured")
 
     def __init__(self, targets, accumulate: bool, create_graph: bool) -> None:
         self.targets, self.accumulate, self.create_graph = targets, accumulate, create_graph
