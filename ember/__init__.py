@@ -70,5 +70,17 @@ __version__ = "0.1.0"
 if _os.environ.get("EMBER_KEEP_MEMORY", "1") != "0":
     _keep_freed_memory()  # reuse freed array memory instead of faulting it in every step
 
-from ember import data, datasets, explain, metrics, models, nn, optim, train  # noqa: E402
+from ember import data, datasets, explain, linalg, metrics, models, nn, optim, train  # noqa: E402
+from ember import special  # noqa: E402
 from ember.summary import summary  # noqa: E402
+
+# Optional packages that need extras, imported on first use: `em.tune` needs Optuna.
+_LAZY_SUBPACKAGES = ("tune",)
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"ember.{name}")
+    raise AttributeError(f"module 'ember' has no attribute {name!r}")

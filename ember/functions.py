@@ -177,10 +177,6 @@ def floor_divide(input, other) -> Tensor:
     return compare.floor_divide(input, other)
 
 
-def remainder(input, other) -> Tensor:
-    return compare.remainder(input, other)
-
-
 # ---------------------------------------------------------------------------- elementwise
 
 exp = elementwise.exp
@@ -244,11 +240,6 @@ def where(condition, input=None, other=None) -> Tensor:
     return elementwise.where(condition, input, other)
 
 
-def masked_fill(input, mask, value) -> Tensor:
-    """``input`` with ``value`` wherever ``mask`` is True."""
-    return elementwise.where(mask, value, input)
-
-
 def nonzero(input, *, as_tuple: bool = False):
     """Indices of the nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-d ones."""
     x = _t(input)
@@ -309,12 +300,16 @@ def _extreme(op, input, dim, keepdim, axis, keepdims):
     dim = _axis(dim, axis)
     if isinstance(dim, Tensor):  # max(input, other): elementwise
         return (elementwise.maximum if op == "max" else elementwise.minimum)(x, dim)
-    if x.numel() == 0:
-        raise RuntimeError(f"{op}(): cannot reduce an empty tensor")
     if dim is None:
+        if x.numel() == 0:
+            raise RuntimeError(f"{op}(): Expected reduction dim to be specified for "
+                               "input.numel() == 0. Specify the reduction dim with the 'dim' "
+                               "argument.")
         full = reduction.amax if op == "max" else reduction.amin
         return full(x, axis=None, keepdims=False)
     d = _dim(dim, x.ndim, op)
+    if x.ndim and x.shape[d] == 0:
+        raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
     keep = _keep(keepdim, keepdims)
     if x.ndim == 0:
         return (max_result if op == "max" else min_result)(x, Tensor._wrap(np.zeros((), np.int64)))
@@ -454,9 +449,6 @@ def reshape(input, *shape) -> Tensor:
     return shape_ops.reshape(x, shape=target)
 
 
-view = reshape
-
-
 def view_as(input, other) -> Tensor:
     return reshape(input, _t(other).shape)
 
@@ -589,19 +581,6 @@ def flip(input, dims=None, *, axis=None) -> Tensor:
     return shape_ops.flip(x, axis=tuple(_dim(d, x.ndim, "flip") for d in dims))
 
 
-def gather(input, dim: int, index) -> Tensor:
-    """out[i][j][k] = input[index[i][j][k]][j][k] for dim=0 (and so on);
-    the gradient is scatter-added back, so repeated indices accumulate."""
-    x = _t(input)
-    index = _t(index)
-    if index.dtype.kind not in "iu":
-        raise TypeError(f"gather(): index must be an integer tensor, got {index.dtype}")
-    if index.ndim != x.ndim:
-        raise ValueError(f"gather(): index has {index.ndim} dimensions but input has {x.ndim} "
-                         f"(shapes {index.shape} and {x.shape})")
-    return shape_ops.gather(x, index._data, axis=_dim(dim, x.ndim, "gather"))
-
-
 def split(tensor, split_size_or_sections, dim: int = 0, *, axis=None) -> tuple:
     """Pieces along ``dim``: of size ``split_size`` each (the last may be smaller), or of
     the listed sizes (PyTorch's meaning, not NumPy's number of sections)."""
@@ -691,15 +670,15 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
     from the LAST dimension: ``(left, right, top, bottom)`` pads width then height.
 
     Modes: ``constant`` (with ``value``, 0 by default), ``reflect``, ``replicate``,
-    ``circular``.
+    ``circular``. A negative amount crops that side (before the other sides are padded).
     """
     x = _t(input)
     pad = tuple(builtins.int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad: expects an even number of values, at most 2 per dimension, "
                          f"got {pad} for a tensor of shape {x.shape}")
-    if builtins.any(p < 0 for p in pad):
-        raise ValueError(f"pad: negative padding {pad} is not supported; slice the tensor")
+    if builtins.any(p < 0 for p in pad):  # a negative amount crops (as PyTorch)
+        return _pad_and_crop(x, pad, mode, value)
     if mode not in ("constant", "reflect", "replicate", "circular"):
         raise ValueError(f"pad: unknown mode {mode!r}; expected 'constant', 'reflect', "
                          "'replicate' or 'circular'")
@@ -719,6 +698,31 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
                          value=0.0 if value is None else value)
 
 
+def _pad_and_crop(x: Tensor, amounts: tuple, mode: str, value) -> Tensor:
+    """Padding with negative amounts, which crop: PyTorch pads the positive amounts first
+    and then crops, except in ``circular`` mode, which crops first (and wraps around
+    what is left)."""
+    crop = [slice(None)] * x.ndim
+    for i in range(len(amounts) // 2):
+        d = x.ndim - 1 - i
+        before, after = builtins.max(-amounts[2 * i], 0), builtins.max(-amounts[2 * i + 1], 0)
+        grown = x.shape[d] + builtins.max(amounts[2 * i], 0) + builtins.max(amounts[2 * i + 1], 0)
+        if before + after >= grown:
+            raise RuntimeError(f"pad: the padding {amounts} leaves nothing of dimension {d} of "
+                               f"size {x.shape[d]} (input of shape {x.shape})")
+        crop[d] = (before, after)
+    positive = tuple(builtins.max(p, 0) for p in amounts)
+
+    def cropped(t: Tensor) -> Tensor:
+        key = tuple(s if isinstance(s, slice) else slice(s[0], t.shape[d] - s[1])
+                    for d, s in enumerate(crop))
+        return shape_ops.getitem_basic(t, key=key)
+
+    if mode == "circular":
+        return pad(cropped(x), positive, mode, value)
+    return cropped(pad(x, positive, mode, value))
+
+
 def clone(input) -> Tensor:
     """A copy that does not share memory (gradients flow through it)."""
     return shape_ops.clone(input)
@@ -727,7 +731,7 @@ def clone(input) -> Tensor:
 def contiguous(input) -> Tensor:
     """Self if its memory is already row-major contiguous, else a contiguous copy."""
     x = _t(input)
-    return x if x._data.flags.c_contiguous else clone(x)
+    return x if x._data.flags.c_contiguous else shape_ops.clone(x, order="C")
 
 
 def astype(input, dtype) -> Tensor:
@@ -735,34 +739,27 @@ def astype(input, dtype) -> Tensor:
     return shape_ops.astype(input, dtype=dtypes.as_dtype(dtype))
 
 
-def getitem(input, key) -> Tensor:
-    """``input[key]``: basic indexing gives a view, integer/boolean arrays a copy whose
-    gradient scatter-adds (repeated indices accumulate)."""
-    key = _index_key(key)
-    if _is_advanced(key):
-        return shape_ops.getitem_advanced(input, key=key)
-    return shape_ops.getitem_basic(input, key=key)
-
-
 def _index_key(key):
-    """An index with tensors and lists replaced by arrays."""
+    """An index with tensors and lists replaced by arrays (NumPy's order; ``x[key]`` in
+    PyTorch's order is :func:`ember.tensor_functions.indexing.split_key`)."""
     if isinstance(key, tuple):
         return tuple(_index_part(k) for k in key)
     return _index_part(key)
 
 
 def _index_part(k):
-    if isinstance(k, Tensor):
+    """One part of an index as NumPy takes it: tensors and lists become arrays."""
+    if isinstance(k, Tensor):  # a 0-d integer tensor selects, as an int (as in PyTorch)
+        if k.ndim == 0 and k.dtype.kind in "iu":
+            return builtins.int(k._data)
         return k._data
     if isinstance(k, list):
         return np.asarray(k)
     return k
 
 
-def _is_advanced(key) -> bool:
-    parts = key if isinstance(key, tuple) else (key,)
-    return builtins.any(isinstance(k, np.ndarray) for k in parts)
-
+# PyTorch's wider tensor API, one family per module (indexing, sorting, maths, ...)
+from ember.tensor_functions import *  # noqa: E402,F403
 
 __all__ = [
     name for name, value in list(globals().items())

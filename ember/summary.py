@@ -15,10 +15,20 @@ Counting conventions (the ones learners are examined on):
   convolution ``H_out W_out C_out (C_in (2 k_h k_w - 1) + (C_in - 1))``, for a fully
   connected layer ``n_out (2 n_in - 1)``. (Many papers quote MACs and call them FLOPs;
   torchvision's "GFLOPS" are MACs.)
-- Only convolutions and fully connected layers are counted; activations, normalisation,
-  pooling, dropout, and what ``forward`` computes outside layers (a residual addition,
-  a concatenation) count 0: they are cheap next to the products and are left out of
-  published counts. Add a counter to ``COUNTERS`` to count another layer.
+  Other conventions, chosen with ``flops=``: ``"2n"`` (the bias's addition counted too:
+  2n per output), ``"macs"`` (one per multiply-add, bias excluded: n per output) and
+  ``"macs+bias"`` (the bias as one more multiply-add, n + 1 per output: how many course
+  notes count, e.g. a fully connected 5 -> 10 layer as 60). The table states which.
+- **Connections** are the paper-style count of LeCun et al. (1998): the input-to-unit
+  links of every output unit, its bias link included, shared weights counted once per use.
+  A convolution has ``H_out W_out C_out (C_in k_h k_w / groups + 1)``, a fully connected
+  layer ``n_out (n_in + 1)``, a pooling layer ``k_h k_w`` per output unit; LeNet-5's C1
+  has 122,304 connections for 156 parameters.
+- Only convolutions and fully connected layers (and LeNet-5's subsampling, connection-table
+  and RBF layers) are counted; activations, normalisation, pooling, dropout, and what
+  ``forward`` computes outside layers (a residual addition, a concatenation) count 0 MACs:
+  they are cheap next to the products and are left out of published counts. Add a counter
+  to ``COUNTERS`` (and ``CONNECTIONS``) to count another layer.
 - **Activation memory** is the bytes of every layer's output for the batch: what a
   forward pass writes, and roughly what training keeps for the backward pass.
 
@@ -35,12 +45,15 @@ from dataclasses import asdict, dataclass, field
 
 from ember import creation, dtypes
 from ember.autograd.engine import no_grad
+from ember.nn.layers.classic import ConnectionTableConv2d, EuclideanRBF, Subsampling
 from ember.nn.layers.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from ember.nn.layers.linear import Linear
+from ember.nn.layers.pooling import AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from ember.nn.module import Module
 from ember.tensor import Tensor
 
-__all__ = ["summary", "ModelSummary", "LayerSummary", "COUNTERS"]
+__all__ = ["summary", "ModelSummary", "LayerSummary", "COUNTERS", "CONNECTIONS",
+           "FLOPS_CONVENTIONS"]
 
 
 @dataclass
@@ -56,6 +69,7 @@ class LayerSummary:
     macs: int
     flops: int
     output_bytes: int
+    connections: int = 0
 
     @property
     def params(self) -> int:
@@ -77,6 +91,8 @@ class ModelSummary:
     input_bytes: int = 0
     activation_bytes: int = 0
     param_bytes: int = 0
+    connections: int = 0
+    flops_convention: str = "2n-1"
 
     @property
     def total_params(self) -> int:
@@ -98,47 +114,101 @@ class ModelSummary:
 
 # ---------------------------------------------------------------- counting
 
-def _conv_counts(module, inputs, output: Tensor) -> tuple[int, int]:
-    """Every output sums C_in/groups * prod(kernel) products: n MACs, 2n - 1 FLOPs."""
+#: ``flops=`` choices: FLOPs from MACs (m), outputs (o) and whether there is a bias (b)
+FLOPS_CONVENTIONS = {
+    "2n-1": ("multiplications + additions, no bias (2n - 1 per n-product output)",
+             lambda m, o, b: 2 * m - o),
+    "2n": ("multiplications + additions, bias included (2n per n-product output)",
+           lambda m, o, b: 2 * m - o + (o if b else 0)),
+    "macs": ("multiply-adds, no bias (n per n-product output)", lambda m, o, b: m),
+    "macs+bias": ("multiply-adds, the bias as one more (n + 1 per n-product output)",
+                  lambda m, o, b: m + (o if b else 0)),
+}
+
+
+def _has_bias(module) -> bool:
+    return getattr(module, "bias", None) is not None
+
+
+def _conv_counts(module, inputs, output: Tensor) -> tuple[int, int, bool]:
+    """Every output sums C_in/groups * prod(kernel) products."""
     n = module.in_channels // module.groups * math.prod(module.kernel_size)
     outputs = output.numel()
-    return outputs * n, outputs * (2 * n - 1)
+    return outputs * n, outputs, _has_bias(module)
 
 
-def _conv_transpose_counts(module, inputs, output: Tensor) -> tuple[int, int]:
+def _conv_transpose_counts(module, inputs, output: Tensor) -> tuple[int, int, bool]:
     """Every input value is multiplied by C_out/groups * prod(kernel) weights and added
     into the output; an output summing m products costs m - 1 additions (assuming every
     output receives one, as with stride <= kernel)."""
     macs = inputs[0].numel() * module.out_channels // module.groups * math.prod(
         module.kernel_size)
-    return macs, 2 * macs - output.numel()
+    return macs, output.numel(), _has_bias(module)
 
 
-def _linear_counts(module, inputs, output: Tensor) -> tuple[int, int]:
-    """Every output sums n_in products: n_in MACs, 2 n_in - 1 FLOPs."""
-    n = module.in_features
-    outputs = output.numel()
-    return outputs * n, outputs * (2 * n - 1)
+def _linear_counts(module, inputs, output: Tensor) -> tuple[int, int, bool]:
+    """Every output sums n_in products."""
+    return output.numel() * module.in_features, output.numel(), _has_bias(module)
 
 
-#: layer type -> ``counter(module, inputs, output) -> (macs, flops)``; subclasses match
+def _subsampling_counts(module, inputs, output: Tensor) -> tuple[int, int, bool]:
+    """LeNet's subsampling: the coefficient times the window's sum, as k^2 products."""
+    return output.numel() * module.kernel_size ** 2, output.numel(), True
+
+
+def _table_conv_counts(module, inputs, output: Tensor) -> tuple[int, int, bool]:
+    positions = output.numel() // module.out_channels
+    k2 = module.kernel_size ** 2
+    return positions * k2 * sum(len(row) for row in module.table), output.numel(), True
+
+
+def _rbf_counts(module, inputs, output: Tensor) -> tuple[int, int, bool]:
+    """A squared difference accumulated per input of each unit."""
+    return output.numel() * module.in_features, output.numel(), False
+
+
+#: layer type -> ``counter(module, inputs, output) -> (macs, outputs, has_bias)``;
+#: subclasses match
 COUNTERS: dict[type, Callable] = {
     Conv1d: _conv_counts, Conv2d: _conv_counts, Linear: _linear_counts,
     ConvTranspose1d: _conv_transpose_counts, ConvTranspose2d: _conv_transpose_counts,
+    Subsampling: _subsampling_counts, ConnectionTableConv2d: _table_conv_counts,
+    EuclideanRBF: _rbf_counts,
 }
 
 
-def _counts(module: Module, inputs, output) -> tuple[int, int]:
+def _window_connections(module, inputs, output: Tensor) -> int:
+    kernel = module.kernel_size
+    size = math.prod(kernel) if isinstance(kernel, tuple) else kernel ** len(
+        output.shape[2:])
+    return output.numel() * size
+
+
+#: layer type -> ``connections(module, inputs, output)``; by default a counted layer has
+#: one connection per MAC plus one per output with a bias
+CONNECTIONS: dict[type, Callable] = {MaxPool1d: _window_connections,
+                                     MaxPool2d: _window_connections,
+                                     AvgPool1d: _window_connections,
+                                     AvgPool2d: _window_connections}
+
+
+def _counts(module: Module, inputs, output, convention) -> tuple[int, int, int]:
+    """``(macs, flops, connections)`` of one call of ``module``."""
+    if not isinstance(output, Tensor):
+        return 0, 0, 0
     for cls in type(module).__mro__:
-        if cls in COUNTERS and isinstance(output, Tensor):
-            return COUNTERS[cls](module, inputs, output)
-    return 0, 0
+        if cls in CONNECTIONS:
+            return 0, 0, CONNECTIONS[cls](module, inputs, output)
+        if cls in COUNTERS:
+            macs, outputs, bias = COUNTERS[cls](module, inputs, output)
+            return macs, convention(macs, outputs, bias), macs + (outputs if bias else 0)
+    return 0, 0, 0
 
 
 # ---------------------------------------------------------------- the forward pass
 
 def summary(model: Module, input_shape: Sequence[int] | int, *, batch_size: int = 1,
-            dtype=None) -> ModelSummary:
+            dtype=None, flops: str = "2n-1") -> ModelSummary:
     """Run ``model`` once on zeros and tabulate every layer's output shape, parameters
     (trainable and frozen), MACs and FLOPs, with totals and memory.
 
@@ -156,6 +226,10 @@ def summary(model: Module, input_shape: Sequence[int] | int, *, batch_size: int 
         batch_size: samples in the batch the model runs on; shapes, counts and
             activation memory are for the whole batch (default 1: per sample).
         dtype: the input's dtype (default: the model's parameters' dtype).
+        flops: the FLOPs convention: ``"2n-1"`` (default: multiplications and additions,
+            bias not included), ``"2n"`` (bias included), ``"macs"`` or ``"macs+bias"``
+            (multiply-adds, without or with the bias; the latter counts a 5 -> 10 fully
+            connected layer as 60).
 
     Returns:
         a :class:`ModelSummary`: ``print()`` it for the table; its fields (``layers``,
@@ -168,16 +242,23 @@ def summary(model: Module, input_shape: Sequence[int] | int, *, batch_size: int 
     (2800, 2764800, 5427200)
     >>> print(info)
     Sequential summary, input (1, 3, 32, 32)
-    Layer (type)  Output shape      Trainable  Frozen       MACs      FLOPs
-    -----------------------------------------------------------------------
-    0 (Conv2d)    (1, 100, 32, 32)      2,800       0  2,764,800  5,427,200
-    1 (ReLU)      (1, 100, 32, 32)          0       0          0          0
-    -----------------------------------------------------------------------
+    Layer (type)  Output shape      Trainable  Frozen  Connections       MACs      FLOPs
+    ------------------------------------------------------------------------------------
+    0 (Conv2d)    (1, 100, 32, 32)      2,800       0    2,867,200  2,764,800  5,427,200
+    1 (ReLU)      (1, 100, 32, 32)          0       0            0          0          0
+    ------------------------------------------------------------------------------------
     Parameters: 2,800 (trainable 2,800, frozen 0)
-    MACs: 2,764,800 (2.76 M)   FLOPs: 5,427,200 (5.43 M)
+    MACs: 2,764,800 (2.76 M)   FLOPs: 5,427,200 (5.43 M)   Connections: 2,867,200
+    FLOPs convention (2n-1): multiplications + additions, no bias (2n - 1 per n-product output)
     Memory: input 12.0 KB, activations 800.0 KB, parameters 10.9 KB
+    >>> em.summary(em.nn.Linear(5, 10), (5,), flops="macs+bias").flops  # the notes' 60
+    60
     """
     shape = _check_shape(input_shape, batch_size)
+    if flops not in FLOPS_CONVENTIONS:
+        raise ValueError(f"summary: flops must be one of {', '.join(FLOPS_CONVENTIONS)}, got "
+                         f"{flops!r}")
+    convention = FLOPS_CONVENTIONS[flops][1]
     params = list(model.parameters())
     if dtype is None:
         floating = [p.dtype for p in params if p.is_floating_point()]
@@ -195,13 +276,14 @@ def summary(model: Module, input_shape: Sequence[int] | int, *, batch_size: int 
                     counted.add(id(p))
                     trainable += p.numel() if p.requires_grad else 0
                     frozen += 0 if p.requires_grad else p.numel()
-            macs, flops = _counts(module, inputs, output)
+            macs, layer_flops, connections = _counts(module, inputs, output, convention)
             tensors = _tensors(output)
             shapes = [tuple(t.shape) for t in tensors]
             layers.append(LayerSummary(
                 name, type(module).__name__,
-                shapes[0] if len(shapes) == 1 else shapes, trainable, frozen, macs, flops,
-                sum(t.numel() * t.element_size() for t in tensors)))
+                shapes[0] if len(shapes) == 1 else shapes, trainable, frozen, macs,
+                layer_flops, sum(t.numel() * t.element_size() for t in tensors),
+                connections))
         return hook
 
     handles = [module.register_forward_hook(record(name))
@@ -231,7 +313,8 @@ def summary(model: Module, input_shape: Sequence[int] | int, *, batch_size: int 
         macs=sum(layer.macs for layer in layers), flops=sum(layer.flops for layer in layers),
         input_bytes=x.numel() * x.element_size(),
         activation_bytes=sum(layer.output_bytes for layer in layers),
-        param_bytes=sum(p.numel() * p.element_size() for p in params))
+        param_bytes=sum(p.numel() * p.element_size() for p in params),
+        connections=sum(layer.connections for layer in layers), flops_convention=flops)
 
 
 def _is_layer(module: Module) -> bool:
@@ -264,11 +347,13 @@ def _tensors(output) -> list[Tensor]:
 # ---------------------------------------------------------------- the table
 
 def _table(info: ModelSummary) -> str:
-    header = ["Layer (type)", "Output shape", "Trainable", "Frozen", "MACs", "FLOPs"]
+    header = ["Layer (type)", "Output shape", "Trainable", "Frozen", "Connections", "MACs",
+              "FLOPs"]
     rows = [[f"{layer.name} ({layer.type})" if layer.name else layer.type,
              _shape_text(layer.output_shape),
-             f"{layer.trainable_params:,}", f"{layer.frozen_params:,}", f"{layer.macs:,}",
-             f"{layer.flops:,}"] for layer in info.layers]
+             f"{layer.trainable_params:,}", f"{layer.frozen_params:,}",
+             f"{layer.connections:,}", f"{layer.macs:,}", f"{layer.flops:,}"]
+            for layer in info.layers]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
 
     def line(cells: list[str]) -> str:
@@ -286,7 +371,10 @@ def _table(info: ModelSummary) -> str:
     if unused:
         lines.append(f"  of which {unused:,} in layers this forward pass did not call "
                      "(e.g. auxiliary heads, unused in evaluation)")
-    lines.append(f"MACs: {info.macs:,}{_si(info.macs)}   FLOPs: {info.flops:,}{_si(info.flops)}")
+    lines.append(f"MACs: {info.macs:,}{_si(info.macs)}   FLOPs: {info.flops:,}{_si(info.flops)}"
+                 f"   Connections: {info.connections:,}")
+    lines.append(f"FLOPs convention ({info.flops_convention}): "
+                 f"{FLOPS_CONVENTIONS[info.flops_convention][0]}")
     lines.append(f"Memory: input {_bytes(info.input_bytes)}, activations "
                  f"{_bytes(info.activation_bytes)}, parameters {_bytes(info.param_bytes)}")
     return "\n".join(lines)

@@ -342,6 +342,21 @@ class Tensor:
         hooks.append(hook)
         return _HookHandle(hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` once this leaf's ``.grad`` holds all of a backward pass's
+        contributions (not in a pass that gives it no gradient), as PyTorch's;
+        DistributedDataParallel starts a gradient reduction there. Returns a handle whose
+        ``remove()`` unregisters it."""
+        if self._node is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook(): post accumulate grad "
+                               "hooks cannot be registered on non-leaf tensors")
+        if not self._requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook(): the tensor does not "
+                               "require grad")
+        hooks = engine.post_accumulate_grad_hooks(self)
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
     def __deepcopy__(self, memo) -> Tensor:
         if self._node is not None:
             raise RuntimeError(
@@ -460,9 +475,12 @@ class Tensor:
 
     def __setitem__(self, key, value) -> None:
         self._check_inplace("__setitem__", value)
-        key = F._index_key(key)
+        basic, advanced = _indexing.split_key(key, self.ndim)  # PyTorch's order
         value = value._data if isinstance(value, Tensor) else value
-        self._write("__setitem__", lambda a: a.__setitem__(key, value))
+        if advanced is None:
+            self._write("__setitem__", lambda a: a.__setitem__(basic, value))
+        else:
+            self._write("__setitem__", lambda a: a[basic].__setitem__(advanced, value))
 
     # In-place operators. While gradients are recorded on this tensor they fall back to
     # the out-of-place op (`loss += penalty` rebinds `loss` to a new node), so they can
@@ -686,3 +704,52 @@ _FUNCTION_METHODS = (
 for _name in _FUNCTION_METHODS:
     setattr(Tensor, _name, getattr(F, _name))
 del _name
+
+# The wider tensor API (ember.tensor_functions and ember.linalg) as methods, likewise.
+from ember.tensor_functions import indexing as _indexing  # noqa: E402
+from ember.tensor_functions import shapes as _shapes  # noqa: E402
+
+_MORE_FUNCTION_METHODS = (
+    "tan", "asin", "acos", "atan", "atan2", "arcsin", "arccos", "arctan", "arctan2",
+    "sinh", "cosh", "asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "hypot",
+    "log2", "log10", "exp2", "expm1", "logaddexp", "logaddexp2", "trunc", "fix", "frac",
+    "fmod", "remainder", "copysign", "lerp", "isneginf", "isposinf", "signbit", "isreal",
+    "nan_to_num", "reciprocal", "deg2rad", "rad2deg", "sinc", "logit", "xlogy",
+    "float_power", "sgn", "fmax", "fmin", "positive", "clamp_min", "clamp_max", "addcmul",
+    "addcdiv", "ldexp", "heaviside", "isin", "isclose", "allclose", "equal",
+    "prod", "std_mean", "var_mean", "nansum", "nanmean", "count_nonzero", "aminmax",
+    "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "diff",
+    "sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode", "unique",
+    "unique_consecutive", "bincount", "histc",
+    "gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add",
+    "index_copy", "index_fill", "index_put", "put", "masked_select", "masked_fill",
+    "masked_scatter", "take", "take_along_dim", "argwhere", "nonzero", "select",
+    "dot", "vdot", "inner", "outer", "ger", "mv", "bmm", "baddbmm", "addmm", "addmv",
+    "addbmm", "addr", "tensordot", "kron", "trace", "cross", "dist", "norm", "det",
+    "logdet", "slogdet", "inverse", "pinverse", "matrix_power", "cholesky", "svd", "qr",
+    "tril", "triu", "diag", "diag_embed", "diagonal", "diagflat", "roll", "rot90",
+    "fliplr", "flipud", "repeat_interleave", "unflatten", "narrow", "movedim", "moveaxis",
+    "swapdims", "swapaxes", "tile", "tensor_split", "hsplit", "vsplit", "dsplit", "ravel",
+    "view",
+)
+for _name in _MORE_FUNCTION_METHODS:
+    setattr(Tensor, _name, getattr(F, _name))
+del _name
+Tensor.unfold = _shapes.unfold  # Tensor.unfold(dimension, size, step): sliding windows
+
+
+def _is_contiguous(self, memory_format=None) -> bool:
+    """Whether the elements lie in memory in row-major order without gaps (as PyTorch's
+    ``is_contiguous``; ``view`` needs it, ``contiguous()`` makes it so)."""
+    return builtins.bool(self._data.flags.c_contiguous)
+
+
+Tensor.is_contiguous = _is_contiguous
+
+
+def _where(self, condition, other) -> Tensor:
+    """``x.where(condition, y)``: x where condition holds, else y (PyTorch's order)."""
+    return F.where(condition, self, other)
+
+
+Tensor.where = _where

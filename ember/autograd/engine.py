@@ -218,7 +218,7 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
     if inputs is None and not create_graph and hasattr(tensors, "_node"):
         # loss.backward(): one tensor, every leaf, arrays (the fast path)
         seed = _seed(tensors, grad_tensors, False, "backward", "this tensor")
-        _walk((tensors,), (seed,), bool(retain_graph), False, None, True, None)
+        _with_callbacks(_walk, (tensors,), (seed,), bool(retain_graph), False, None, True, None)
         return
     outputs = _as_tuple(tensors)
     targets = None
@@ -406,10 +406,23 @@ def run_backward(outputs, seeds, retain_graph: bool = False, create_graph: bool 
     if create_graph:
         _mode.enabled = True
     try:
-        return _walk(outputs, seeds, retain_graph, create_graph, targets, accumulate,
-                     None if stop is None else {t._node for t in stop if t._node is not None})
+        return _with_callbacks(
+            _walk, outputs, seeds, retain_graph, create_graph, targets, accumulate,
+            None if stop is None else {t._node for t in stop if t._node is not None})
     finally:
         _mode.enabled = previous
+
+
+def _with_callbacks(walk, *args):
+    """``walk(*args)``, then the callbacks queued during it (``queue_callback``)."""
+    outer, _pass.callbacks = _pass.callbacks, []
+    try:
+        result = walk(*args)
+    finally:
+        callbacks, _pass.callbacks = _pass.callbacks, outer
+    for callback in callbacks:
+        callback()
+    return result
 
 
 def _walk(outputs, seeds, retain_graph, create_graph, targets, accumulate, stop):
@@ -421,6 +434,7 @@ def _walk(outputs, seeds, retain_graph, create_graph, targets, accumulate, stop)
         if node is None:  # a leaf: its gradient is the seed itself
             if sink is None:
                 _accumulate_leaf(tensor, g, owned, create_graph)
+                _run_post_accumulate_hooks(tensor)
             else:
                 sink.leaf(tensor, g)
         else:
@@ -430,11 +444,15 @@ def _walk(outputs, seeds, retain_graph, create_graph, targets, accumulate, stop)
         return None if sink is None else sink.results()
     order = topological_order(list(grads), stop)
     needed = None if targets is None else sink.needed(order)
+    # leaves with post-accumulate hooks: [uses still to come, got a gradient, the leaf]
+    waiting = _leaf_uses(order) if _post_accumulate_hooks and accumulate else None
     if create_graph:
         from ember.autograd.primitives import recorded_vjps
     for node in order:
         g = grads.pop(node, None)
         if g is None:  # no gradient reached this node (e.g. every path was non-differentiable)
+            if waiting:
+                _uses_done(node, waiting)
             continue
         if node.arrays is None:
             raise RuntimeError(
@@ -453,6 +471,8 @@ def _walk(outputs, seeds, retain_graph, create_graph, targets, accumulate, stop)
             if node in sink.node_targets:
                 sink.node(node, g)
             if node not in needed or stop is not None and node in stop:
+                if waiting:
+                    _uses_done(node, waiting)
                 continue
             inputs = [(i, x) for i, x in inputs if
                       (x._node in needed if x._node is not None else id(x) in sink.leaves)]
@@ -479,11 +499,15 @@ def _walk(outputs, seeds, retain_graph, create_graph, targets, accumulate, stop)
                     _accumulate_leaf(x, gi, owned, create_graph)
                 else:
                     sink.leaf(x, gi)
+                if waiting and id(x) in waiting:
+                    waiting[id(x)][1] = True
             else:
                 previous = grads.get(child)
                 grads[child] = gi if previous is None else _add(previous, gi)
         if not retain_graph:
             node.free()
+        if waiting:
+            _uses_done(node, waiting)
     return None if sink is None else sink.results()
 
 
@@ -618,3 +642,74 @@ def _xp_of(array):
     from ember.backend import get_array_module
 
     return get_array_module(array)
+
+
+# ----------------------------------------------------------------------------- after backward
+
+
+class _PassState(threading.local):
+    callbacks = None  # the running backward pass's queued callbacks (None outside one)
+
+
+_pass = _PassState()
+
+
+def queue_callback(callback) -> None:
+    """Call ``callback()`` when the running backward pass has finished, every ``.grad``
+    final (as PyTorch's ``Variable._execution_engine.queue_callback``); callable only
+    during a backward pass, e.g. from a hook. DistributedDataParallel waits for its last
+    gradient reductions there."""
+    if _pass.callbacks is None:
+        raise RuntimeError("queue_callback: no backward pass is running (call it from a "
+                           "hook during backward())")
+    _pass.callbacks.append(callback)
+
+
+# hooks that run once a leaf's .grad holds all of a backward pass's contributions, by id of
+# the leaf (Tensor's == is elementwise, which rules out a WeakKeyDictionary); an entry is
+# dropped with its leaf
+_post_accumulate_hooks: dict[int, list] = {}
+
+
+def post_accumulate_grad_hooks(tensor) -> list:
+    """The (mutable) list of ``tensor``'s post-accumulate-grad hooks (see
+    ``Tensor.register_post_accumulate_grad_hook``)."""
+    import weakref
+
+    hooks = _post_accumulate_hooks.get(id(tensor))
+    if hooks is None:
+        hooks = _post_accumulate_hooks[id(tensor)] = []
+        weakref.finalize(tensor, _post_accumulate_hooks.pop, id(tensor), None)
+    return hooks
+
+
+def _leaf_uses(order: list[Node]) -> dict[int, list]:
+    """For each leaf with post-accumulate hooks: how many nodes of this pass feed it."""
+    uses: dict[int, list] = {}
+    for node in order:
+        for _, x in node.grad_inputs:
+            if x._node is None and _post_accumulate_hooks.get(id(x)):
+                entry = uses.get(id(x))
+                if entry is None:
+                    uses[id(x)] = [1, False, x]
+                else:
+                    entry[0] += 1
+    return uses
+
+
+def _uses_done(node: Node, waiting: dict[int, list]) -> None:
+    """``node`` has been applied (or skipped): a leaf none of whose uses remain, and that
+    got a gradient, has its final ``.grad``: run its post-accumulate hooks."""
+    for _, x in node.grad_inputs:
+        entry = waiting.get(id(x)) if x._node is None else None
+        if entry is None:
+            continue
+        entry[0] -= 1
+        if entry[0] == 0 and entry[1]:
+            _run_post_accumulate_hooks(x)
+
+
+def _run_post_accumulate_hooks(tensor) -> None:
+    for hook in list(_post_accumulate_hooks.get(id(tensor), ())):
+        hook(tensor)
+

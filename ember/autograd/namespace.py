@@ -472,6 +472,31 @@ def _scan(name: str):
 
 # NumPy functions whose tensor counterparts are primitives of the tensor API (cumulative
 # ops, einsum, linear algebra): looked up when a VJP calls them
+class _Ufunc:
+    """A binary ufunc as VJPs use it: a call (recorded), and ``at`` (``np.add.at``), an
+    unbuffered write into an array, allowed on constants only (counts, masks)."""
+
+    def __init__(self, call, ufunc) -> None:
+        self.call, self.ufunc = call, ufunc
+
+    def __call__(self, x, y, out=None):
+        _no_out(self.ufunc.__name__, out)
+        return self.call(x, y)
+
+    def at(self, a, key, b=None) -> None:
+        if any(isinstance(t, Tensor) and t.requires_grad for t in (a, b)):
+            raise RuntimeError(f"tensors.{self.ufunc.__name__}.at writes in place, which "
+                               "cannot be recorded: call a primitive (index_backward) instead")
+        from ember.autograd.primitives import _static
+
+        self.ufunc.at(_data(a), _static(key), *(() if b is None else (_data(b),)))
+
+
+for _name, _ufunc in (("add", np.add), ("multiply", np.multiply), ("maximum", np.maximum),
+                      ("minimum", np.minimum)):
+    setattr(TensorNamespace, _name, _Ufunc(getattr(TensorNamespace, _name), _ufunc))
+del _name, _ufunc
+
 TensorNamespace.cumsum = _scan("cumsum")
 TensorNamespace.cumprod = _scan("cumprod")
 TensorNamespace.logaddexp = _Accumulating("logaddexp", "logcumsumexp")

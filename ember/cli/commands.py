@@ -12,8 +12,8 @@ import numpy as np
 
 from ember import data, metrics, nn, random
 from ember.autograd.engine import no_grad
+from ember.cli import distributed, recipes
 from ember.cli import images as images_io
-from ember.cli import recipes
 from ember.data import transforms
 from ember.serialization import load
 from ember.tensor import Tensor
@@ -21,6 +21,7 @@ from ember.train import CSVLogger, EarlyStopping, ModelCheckpoint, Trainer
 
 
 def train(args) -> int:
+    rank, world = distributed.join_job()  # (0, 1) unless started by mpiexec/srun
     random.manual_seed(args.seed)
     started = time.perf_counter()
     defaults = recipes.defaults(args.model, args.dataset)
@@ -57,7 +58,13 @@ def train(args) -> int:
                                      Tensor._wrap(train_split.labels[val_index]))
         val_loader = data.DataLoader(val_set, batch_size=512)
 
+    if world > 1:  # each rank its shard, the global batch world x batch_size
+        train_loader, val_loader = distributed.loaders(
+            train_set, val_loader.dataset if val_loader else None, batch_size, args.seed,
+            rank, world)
     model = recipes.build_model(args.model, size, len(train_split.classes))
+    if world > 1:
+        distributed.seed_rank(args.seed, rank)
     optimizer = recipes.build_optimizer(args.optimizer, model.parameters(), lr,
                                         args.weight_decay)
     scheduler = recipes.build_scheduler(args.scheduler, optimizer, epochs)
@@ -74,6 +81,8 @@ def train(args) -> int:
             "recipe": {"epochs": epochs, "batch_size": batch_size, "optimizer": args.optimizer,
                        "lr": lr, "scheduler": args.scheduler, "augment_shift": augment,
                        "weight_decay": args.weight_decay, "seed": args.seed}}
+    if world > 1:
+        meta["recipe"]["processes"] = world
     trainer = Trainer(model, nn.CrossEntropyLoss(), optimizer, metrics=["accuracy"],
                       scheduler=scheduler, callbacks=callbacks,
                       progress=not args.no_progress, meta=meta)
@@ -90,6 +99,11 @@ def train(args) -> int:
         trainer.save_checkpoint(last_good)
         raise RuntimeError(f"{trainer.stopped_reason}; the last good state (before that "
                            f"update) is saved in {last_good}")
+    if rank != 0:
+        return 0  # rank 0 writes the report and plots
+    if world > 1:
+        print(f"data-parallel training on {world} processes (MPI), batch size {batch_size} "
+              f"per process ({world * batch_size} per step)\n")
 
     model.load_state_dict(load(out / "best.safetensors")["model"])
     x_test = recipes.prepare(test_split.images, size, mean, std)
@@ -197,7 +211,8 @@ def _restore(path: str):
         raise ValueError(f"{path}: not a checkpoint written by `ember train` "
                          "(it has no model description)")
     size = tuple(meta["input_size"])
-    model = recipes.build_model(meta["model"], size, len(meta["classes"]))
+    model = recipes.build_model(meta["model"], size, len(meta["classes"]),
+                                **meta.get("architecture", {}))
     model.load_state_dict(checkpoint["model"])
     return model, meta
 

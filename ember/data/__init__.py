@@ -28,3 +28,7 @@ __all__ = [
     "SubsetRandomSampler", "TensorDataset", "default_collate", "default_convert",
     "random_split", "transforms",
 ]
+
+from ember.data.distributed import DistributedSampler  # noqa: E402
+
+__all__ += ["DistributedSampler"]

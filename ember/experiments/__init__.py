@@ -31,6 +31,7 @@ __all__ = ["Result", "describe", "get", "list", "names", "run"]
 _MODULES = (
     "loss_choice", "optimizers", "batch_size", "vanishing_gradients", "initialization",
     "dying_relu", "overfitting", "sparsity", "batch_norm", "xor",
+    "perceptron", "canny_vs_sobel", "search",
     "newton",
 )
 DEFAULT_OUT = os.path.join("runs", "experiments")

@@ -18,23 +18,24 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def _weights(value, name: str, rows: int, cols: int) -> np.ndarray:
+def _weights(value, name: str, rows: int, cols: int, gates: str = "i, f, g, o",
+             count: int = 4) -> np.ndarray:
     """A (rows, cols) matrix; a flat list of rows * cols numbers is read row by row."""
     w = as_matrix(value, name)
     if w.shape == (rows, cols):
         return w
     if 1 in w.shape and w.size == rows * cols:
         return w.reshape(rows, cols)
-    raise ValueError(f"{name} must be 4*hidden x input = {rows}x{cols} (rows: the i, f, g, o "
-                     f"gates, PyTorch's layout), got {w.shape[0]}x{w.shape[1]}")
+    raise ValueError(f"{name} must be {count}*hidden x input = {rows}x{cols} (rows: the "
+                     f"{gates} gates, PyTorch's layout), got {w.shape[0]}x{w.shape[1]}")
 
 
-def _bias(value, name: str, size: int) -> np.ndarray | None:
+def _bias(value, name: str, size: int, count: int = 4) -> np.ndarray | None:
     if value is None:
         return None
     b = as_vector(value, name)
     if b.size != size:
-        raise ValueError(f"{name} must have 4*hidden = {size} numbers, got {b.size}")
+        raise ValueError(f"{name} must have {count}*hidden = {size} numbers, got {b.size}")
     return b
 
 

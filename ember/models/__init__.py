@@ -1,6 +1,7 @@
 """Classic architectures, built from ember.nn layers.
 
-``mlp`` (configurable fully connected network), ``lenet5`` (LeCun et al., 1998),
+``mlp`` (configurable fully connected network), ``lenet5`` (LeCun et al., 1998, the
+modern reading) and ``lenet5_original`` (the paper's own layers and counts),
 ``alexnet`` (2012), ``vgg11/13/16/19`` and their ``_bn`` variants (2014), ``googlenet``
 (Inception v1, 2014) and ``resnet18/34/50/101`` (2015). Layer names and structure are
 torchvision's, so parameter counts agree exactly and a torchvision ``state_dict`` loads
@@ -16,6 +17,7 @@ from ember.models import resnet, vgg  # the modules (em.models.alexnet is the bu
 from ember.models.alexnet import AlexNet, alexnet
 from ember.models.googlenet import GoogLeNet, GoogLeNetOutputs, googlenet
 from ember.models.lenet import LeNet5, lenet5
+from ember.models.lenet_original import LeNet5Original, lenet5_original
 from ember.models.mlp import mlp
 from ember.models.resnet import ResNet, resnet18, resnet34, resnet50, resnet101
 from ember.models.vgg import (
@@ -31,7 +33,7 @@ from ember.models.vgg import (
 )
 
 __all__ = [
-    "LeNet5", "lenet5", "mlp", "AlexNet", "alexnet", "VGG", "vgg11", "vgg11_bn", "vgg13",
+    "LeNet5", "lenet5", "LeNet5Original", "lenet5_original", "mlp", "AlexNet", "alexnet", "VGG", "vgg11", "vgg11_bn", "vgg13",
     "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "GoogLeNet", "GoogLeNetOutputs",
     "googlenet", "ResNet", "resnet18", "resnet34", "resnet50", "resnet101",
 ]

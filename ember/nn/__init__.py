@@ -16,3 +16,4 @@ from ember.nn.container import (
     Sequential,
 )
 from ember.nn.layers import *  # noqa: F403
+from ember.nn import parallel  # noqa: E402  (DistributedDataParallel)

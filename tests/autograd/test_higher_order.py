@@ -32,6 +32,10 @@ from ember.nn import functional as F
 from ember.nn.functional import recurrent
 from ember.testing import assert_close, gradcheck, gradgradcheck
 
+# the tables of other modules call PyTorch functions it deprecates (torch.cholesky)
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:test_products",
+                                        "ignore:torch.cholesky is deprecated")
+
 TESTS = Path(__file__).parents[1]
 # Other first-order tables in the same (id, ember fn, torch fn, specs) form, in the format
 # of tests/tensor_functions/op_parity.py (a torch fn of None: the ember fn itself when it
@@ -98,7 +102,14 @@ def _lstm_weights(n, hidden, features, gates):
             ((gates * hidden,), None), ((gates * hidden,), None)][:n]
 
 
+def _vision_atan2():
+    from ember.vision.edges import _atan2  # the edge detectors' own primitive
+
+    return _atan2
+
+
 TARGET = np.array([1, 0, 3, 1])
+SCATTER = np.array([[0, 2, 0], [3, 3, 1]])  # places hit twice, once, never
 IGNORED = np.array([1, -100, 3, 1])
 CLASS_WEIGHT = np.array([0.5, 1.0, 2.0, 1.5])
 INDICES = np.array([[1, 2, 1], [0, 4, 1]])
@@ -231,6 +242,22 @@ NN_CASES = [
      lambda a, g: em_grad(lambda z: em.pad(z, (2, 1), mode="reflect") ** 2, a, g),
      lambda a, g: torch_grad(lambda z: TF().pad(z, (2, 1), mode="reflect") ** 2, a, g),
      [((2, 4), None), ((2, 7), None)]),
+    ("tensor_unfold_grad", lambda a, g: em_grad(lambda z: z.unfold(1, 3, 2) ** 2, a, g),
+     lambda a, g: torch_grad(lambda z: z.unfold(1, 3, 2) ** 2, a, g),
+     [((2, 7), None), ((2, 3, 3), None)]),
+    ("scatter_reduce_amax", lambda x, s: x.scatter_reduce(1, em.tensor(SCATTER), s, "amax") ** 2,
+     lambda x, s: x.scatter_reduce(1, _torch().tensor(SCATTER), s, "amax") ** 2,
+     [((2, 4), pos), ((2, 3), pos)]),
+    ("scatter_reduce_amin_alone",
+     lambda x, s: x.scatter_reduce(1, em.tensor(SCATTER), s, "amin", include_self=False) ** 2,
+     lambda x, s: x.scatter_reduce(1, _torch().tensor(SCATTER), s, "amin",
+                                   include_self=False) ** 2, [((2, 4), pos), ((2, 3), pos)]),
+    ("scatter_reduce_prod", lambda x, s: x.scatter_reduce(1, em.tensor(SCATTER), s, "prod") ** 2,
+     lambda x, s: x.scatter_reduce(1, _torch().tensor(SCATTER), s, "prod") ** 2,
+     [((2, 4), pos), ((2, 3), pos)]),
+    ("entr", lambda p: em.special.entr(p), lambda p: _torch().special.entr(p), [((3, 4), prob)]),
+    ("vision_atan2", lambda y, x: _vision_atan2()(y, x), lambda y, x: _torch().atan2(y, x),
+     [((3, 4), None), ((3, 4), None)]),
     ("batch_norm_train", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True).tanh(),
      lambda x, w, b: TF().batch_norm(x, None, None, w, b, training=True).tanh(),
      [((4, 3, 2), None), ((3,), None), ((3,), None)]),
@@ -358,6 +385,8 @@ def test_second_derivatives_match_pytorch(torch, rng, name, ours, theirs, specs)
     directions = [rng.standard_normal(x.shape) for x in xs]
     total = _sum_of_products(grads, [em.tensor(d) for d in directions], lambda a, b: a + b)
     ttotal = _sum_of_products(tgrads, [torch.tensor(d) for d in directions], lambda a, b: a + b)
+    if name in SINGULAR:
+        pytest.skip(SINGULAR[name])
     if ttotal is None or not ttotal.requires_grad:  # no gradient depends on anything
         if total is not None and total.requires_grad:
             for h in em.autograd.grad(total, xs + ws, allow_unused=True):
@@ -373,6 +402,16 @@ def test_second_derivatives_match_pytorch(torch, rng, name, ours, theirs, specs)
         like = (xs + ws)[i]
         assert_close(_numpy(h, like), _numpy(t, like), name=f"{name}: {what}")
 
+
+# second derivatives at a singular point, on purpose in a first-order case
+SINGULAR = {name: "the table puts exact zeros in, where the second derivative of |x|^p "
+                  "(p < 1) is infinite: PyTorch gives NaN, ember 0"
+            for name in ("vector_norm_0.5", "vector_norm_-1")}
+# primitives with no second derivatives, by design
+WITHOUT_SECOND_DERIVATIVES = {
+    "_refuse": "its backward raises, as PyTorch's for the same functions",
+    "sync_batch_norm": "its backward all-reduces arrays across ranks (as PyTorch's)",
+}
 
 # finite differences for the tables written for them (the op_parity tables hold functions
 # of a matrix's lower triangle and norms at their kinks: PyTorch's double backward there)
@@ -430,7 +469,7 @@ def test_every_differentiable_primitive_has_a_second_order_case(rng):
         reached |= _reached_ops(case, rng)
     missing = sorted(f"{op.name} ({op.forward.__module__})" for op in list(REGISTRY)
                      if op.differentiable and op.forward.__module__.startswith("ember.")
-                     and op not in reached)
+                     and op not in reached and op.name not in WITHOUT_SECOND_DERIVATIVES)
     assert not missing, (
         "primitives that no second-order case reaches (add a row to tests/ops/test_parity.py "
         f"or to NN_CASES in {Path(__file__).name}): {', '.join(missing)}")

@@ -1,5 +1,7 @@
 """ember.experiments: the registry."""
 
+from pathlib import Path
+
 import pytest
 
 from ember import experiments
@@ -8,10 +10,11 @@ from ember.experiments.common import Result, first_epoch, format_table, verdict
 
 def test_names_and_list_cover_every_experiment_module():
     names = experiments.names()
-    assert names == ["loss_choice", "optimizers", "batch_size", "vanishing_gradients",
-                     "initialization", "dying_relu", "overfitting", "sparsity", "batch_norm",
-                     "xor",
-                     "newton"]
+    assert names[:10] == ["loss_choice", "optimizers", "batch_size", "vanishing_gradients",
+                          "initialization", "dying_relu", "overfitting", "sparsity",
+                          "batch_norm", "xor"]
+    modules = {path.stem for path in Path(experiments.__file__).parent.glob("*.py")}
+    assert set(names) == modules - {"__init__", "common"}  # every module is registered
     listing = experiments.list()
     assert [name for name, _ in listing] == names
     for name, claim in listing:

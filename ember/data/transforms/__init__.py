@@ -15,6 +15,7 @@ Callables on (C, H, W) ember Tensors (and NumPy arrays), deterministic under
 """
 
 from ember.data.transforms import functional
+from ember.data.transforms.affine import ElasticDeformation, RandomAffine
 from ember.data.transforms.color import RandomBrightness, RandomContrast
 from ember.data.transforms.core import Compose, Lambda, Normalize, ToTensor, Transform
 from ember.data.transforms.geometric import (
@@ -25,9 +26,11 @@ from ember.data.transforms.geometric import (
     RandomVerticalFlip,
     Resize,
 )
+from ember.data.transforms.whitening import PCAWhitening, ZCAWhitening
 
 __all__ = [
     "CenterCrop", "Compose", "Lambda", "Normalize", "RandomBrightness", "RandomContrast",
     "RandomCrop", "RandomHorizontalFlip", "RandomRotation", "RandomVerticalFlip", "Resize",
-    "ToTensor", "Transform", "functional",
+    "ToTensor", "Transform", "functional", "RandomAffine", "ElasticDeformation",
+    "PCAWhitening", "ZCAWhitening",
 ]

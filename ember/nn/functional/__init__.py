@@ -15,4 +15,6 @@ from ember.nn.functional.normalization import *  # noqa: F403
 from ember.nn.functional.pooling import *  # noqa: F403
 from ember.nn.functional.recurrent import *  # noqa: F403
 from ember.nn.functional.sparse import *  # noqa: F403
+from ember.nn.functional.unpooling import *  # noqa: F403
 from ember.nn.functional.vision import *  # noqa: F403
+from ember.nn.functional.volumetric import *  # noqa: F403

@@ -26,13 +26,13 @@ matrix products too:
 
 A transposed convolution is the input-gradient of a convolution, and its own gradients
 are a convolution and a weight-gradient: the three routines serve both. im2col and col2im
-live in :mod:`ember.nn.functional.vision`, with ``unfold`` and ``fold``, which they are.
+live in :mod:`ember.nn.functional.windows`, shared with pooling and ``unfold``/``fold``.
 """
 
 from __future__ import annotations
 
 from ember.autograd.primitives import defvjp, primitive
-from ember.nn.functional.vision import (
+from ember.nn.functional.windows import (
     _col2im,
     _im2col,
     _im2col_rows,
@@ -380,7 +380,9 @@ def _finish(out: Tensor, dims: int, batched: bool) -> Tensor:
     return out if batched else out.squeeze(0)
 
 
-def _convnd(op, dims, input, weight, bias, stride, padding, dilation, groups) -> Tensor:
+def _conv_args(op, dims, input, weight, bias, stride, padding, dilation, groups):
+    """PyTorch's checks of a convolution's arguments; returns (input as (N, C, ...),
+    was_batched, stride, ((before, after), ...) padding, dilation)."""
     x, batched = _prepare(op, input, weight, bias, dims)
     out_channels, cg = weight.shape[:2]
     kernel = tuple(weight.shape[2:])
@@ -406,6 +408,12 @@ def _convnd(op, dims, input, weight, bias, stride, padding, dilation, groups) ->
     if any(e > p for e, p in zip(extent, padded, strict=True)):
         raise ValueError(f"{op}: kernel size {kernel} (dilated {extent}) is larger than the "
                          f"padded input size {padded} (input of shape {tuple(input.shape)})")
+    return x, batched, stride, pads, dilation
+
+
+def _convnd(op, dims, input, weight, bias, stride, padding, dilation, groups) -> Tensor:
+    x, batched, stride, pads, dilation = _conv_args(op, dims, input, weight, bias, stride,
+                                                    padding, dilation, groups)
     if dims == 1:
         weight = weight.unsqueeze(2)
         stride, dilation, pads = (1,) + stride, (1,) + dilation, ((0, 0),) + pads
@@ -491,8 +499,10 @@ def _transpose_output_size(op, spatial, kernel, stride, padding, output_padding,
     return tuple(size)
 
 
-def _conv_transposend(op, dims, input, weight, bias, stride, padding, output_padding, groups,
-                      dilation) -> Tensor:
+def _conv_transpose_args(op, dims, input, weight, bias, stride, padding, output_padding,
+                         groups, dilation):
+    """PyTorch's checks of a transposed convolution's arguments; returns (input as (N, C,
+    ...), was_batched, output size, stride, padding, dilation)."""
     x, batched = _prepare(op, input, weight, bias, dims)
     in_channels, out_per_group = weight.shape[:2]
     kernel = tuple(weight.shape[2:])
@@ -515,6 +525,13 @@ def _conv_transposend(op, dims, input, weight, bias, stride, padding, output_pad
                          f"{out_per_group * groups} output channels")
     size = _transpose_output_size(op, tuple(input.shape[-dims:]), kernel, stride, padding,
                                   output_padding, dilation)
+    return x, batched, size, stride, padding, dilation
+
+
+def _conv_transposend(op, dims, input, weight, bias, stride, padding, output_padding, groups,
+                      dilation) -> Tensor:
+    x, batched, size, stride, padding, dilation = _conv_transpose_args(
+        op, dims, input, weight, bias, stride, padding, output_padding, groups, dilation)
     pads = tuple((p, p) for p in padding)
     if dims == 1:
         weight = weight.unsqueeze(2)

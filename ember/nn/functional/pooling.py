@@ -19,7 +19,7 @@ import numpy as np
 
 from ember import creation
 from ember.autograd.primitives import defvjp, primitive
-from ember.nn.functional.vision import _pad2d, _tuple
+from ember.nn.functional.windows import _pad2d, _tuple
 from ember.ops.shape import gather
 from ember.parallel import map_batch
 from ember.tensor import Tensor

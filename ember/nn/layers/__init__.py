@@ -9,4 +9,7 @@ from ember.nn.layers.norm import *  # noqa: F403
 from ember.nn.layers.pooling import *  # noqa: F403
 from ember.nn.layers.recurrent import *  # noqa: F403
 from ember.nn.layers.sparse import *  # noqa: F403
+from ember.nn.layers.sync_batchnorm import *  # noqa: F403
 from ember.nn.layers.upsampling import *  # noqa: F403
+from ember.nn.layers.classic import *  # noqa: F403
+from ember.nn.layers.perceptron import *  # noqa: F403
