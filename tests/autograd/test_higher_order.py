@@ -32,9 +32,9 @@ from ember.nn import functional as F
 from ember.nn.functional import recurrent
 from ember.testing import assert_close, gradcheck, gradgradcheck
 
-# the tables of other modules call PyTorch functions it deprecates (torch.cholesky)
-pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:test_products",
-                                        "ignore:torch.cholesky is deprecated")
+# the tables of other modules call PyTorch functions it deprecates (torch.cholesky, qr)
+pytestmark = pytest.mark.filterwarnings("ignore:torch.cholesky is deprecated",
+                                        "ignore:torch.qr is deprecated")
 
 TESTS = Path(__file__).parents[1]
 # Other first-order tables in the same (id, ember fn, torch fn, specs) form, in the format
