@@ -218,7 +218,13 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
     if inputs is None and not create_graph and hasattr(tensors, "_node"):
         # loss.backward(): one tensor, every leaf, arrays (the fast path)
         seed = _seed(tensors, grad_tensors, False, "backward", "this tensor")
-        _with_callbacks(_walk, (tensors,), (seed,), bool(retain_graph), False, None, True, None)
+        outer, _pass.callbacks = _pass.callbacks, []
+        try:
+            _walk((tensors,), (seed,), bool(retain_graph), False, None, True, None)
+        finally:
+            callbacks, _pass.callbacks = _pass.callbacks, outer
+        for callback in callbacks:
+            callback()
         return
     outputs = _as_tuple(tensors)
     targets = None
@@ -402,23 +408,15 @@ def run_backward(outputs, seeds, retain_graph: bool = False, create_graph: bool 
     other, not total ones). With ``create_graph`` the VJPs run on tensors and
     record their own graph (:func:`~ember.autograd.primitives.recorded_vjps`).
     """
-    previous = _mode.enabled
+    previous, outer = _mode.enabled, _pass.callbacks
     if create_graph:
         _mode.enabled = True
+    _pass.callbacks = []  # queue_callback's, run once the pass has finished
     try:
-        return _with_callbacks(
-            _walk, outputs, seeds, retain_graph, create_graph, targets, accumulate,
-            None if stop is None else {t._node for t in stop if t._node is not None})
+        result = _walk(outputs, seeds, retain_graph, create_graph, targets, accumulate,
+                       None if stop is None else {t._node for t in stop if t._node is not None})
     finally:
         _mode.enabled = previous
-
-
-def _with_callbacks(walk, *args):
-    """``walk(*args)``, then the callbacks queued during it (``queue_callback``)."""
-    outer, _pass.callbacks = _pass.callbacks, []
-    try:
-        result = walk(*args)
-    finally:
         callbacks, _pass.callbacks = _pass.callbacks, outer
     for callback in callbacks:
         callback()
