@@ -22,7 +22,8 @@ import math
 import numpy as np
 
 from ember import dtypes
-from ember.ops import arithmetic, compare, elementwise, reduction, special
+from ember.errors import DtypeError, ShapeError
+from ember.ops import arithmetic, bitwise, compare, elementwise, reduction, special
 from ember.ops import shape as shape_ops
 from ember.tensor import Tensor
 
@@ -128,6 +129,8 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
     if rounding_mode == "floor":
         return compare.floor_divide(input, other)
     if rounding_mode == "trunc":
+        if _integral(input) and _integral(other):  # integers stay integers, as in PyTorch
+            return bitwise.trunc_divide(input, other)
         return elementwise.sign(arithmetic.div(input, other)) * floor(
             abs(arithmetic.div(input, other))
         )
@@ -160,7 +163,7 @@ def matmul(input, other) -> Tensor:
 def mm(input, mat2) -> Tensor:
     """Product of two matrices (2-d only; see :func:`matmul` for batches)."""
     if _t(input).ndim != 2 or _t(mat2).ndim != 2:
-        raise ValueError(f"mm: expected two matrices, got shapes {_t(input).shape} and "
+        raise ShapeError(f"mm: expected two matrices, got shapes {_t(input).shape} and "
                          f"{_t(mat2).shape}")
     return arithmetic.matmul(input, mat2)
 
@@ -168,7 +171,7 @@ def mm(input, mat2) -> Tensor:
 def dot(input, other) -> Tensor:
     """Inner product of two vectors (1-d only)."""
     if _t(input).ndim != 1 or _t(other).ndim != 1:
-        raise ValueError(f"dot: expected two vectors, got shapes {_t(input).shape} and "
+        raise ShapeError(f"dot: expected two vectors, got shapes {_t(input).shape} and "
                          f"{_t(other).shape}")
     return arithmetic.matmul(input, other)
 
@@ -209,7 +212,9 @@ def rsqrt(input) -> Tensor:
 
 
 def square(input) -> Tensor:
-    """input * input."""
+    """input * input (bools square to int64, as in PyTorch)."""
+    if getattr(input, "dtype", None) == dtypes.bool_:
+        input = _t(input).type(dtypes.int64)
     return arithmetic.mul(input, input)
 
 
@@ -253,8 +258,10 @@ def nonzero(input, *, as_tuple: bool = False):
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None) -> Tensor:
-    """Sum of the elements (over ``dim``, all by default)."""
+    """Sum of the elements (over ``dim``, all by default); integers and bools sum in int64."""
     x = _t(input) if dtype is None else _t(input).type(dtype)
+    if x.dtype.kind in "biu" and x.dtype != dtypes.int64:  # as PyTorch: uint8 sums to int64
+        x = x.type(dtypes.int64)
     return reduction.sum(x, axis=_dims(_axis(dim, axis), x.ndim, "sum"),
                          keepdims=_keep(keepdim, keepdims))
 
@@ -263,8 +270,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     """Arithmetic mean of the elements (over ``dim``, all by default)."""
     x = _t(input) if dtype is None else _t(input).type(dtype)
     if x.dtype.kind != "f":
-        raise TypeError(f"mean(): needs a floating-point tensor, got {x.dtype}; "
-                        "convert it with .float()")
+        raise DtypeError(f"mean(): needs a floating-point tensor, got {x.dtype}; "
+                         "convert it with .float()")
     return reduction.mean(x, axis=_dims(_axis(dim, axis), x.ndim, "mean"),
                           keepdims=_keep(keepdim, keepdims))
 
@@ -437,14 +444,14 @@ def reshape(input, *shape) -> Tensor:
     target = _shape_args(shape, "reshape")
     known = math.prod(s for s in target if s != -1)
     if target.count(-1) > 1 or builtins.any(s < -1 for s in target):
-        raise ValueError(f"reshape: invalid shape {target}")
+        raise ShapeError(f"reshape: invalid shape {target}")
     if -1 in target:
         if known == 0 or x.numel() % known:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
+            raise ShapeError(f"reshape: cannot reshape a tensor of shape {x.shape} "
                              f"({x.numel()} elements) into {target}")
         target = tuple(x.numel() // known if s == -1 else s for s in target)
     elif known != x.numel():
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
+        raise ShapeError(f"reshape: cannot reshape a tensor of shape {x.shape} "
                          f"({x.numel()} elements) into {target}")
     return shape_ops.reshape(x, shape=target)
 
@@ -474,7 +481,7 @@ def permute(input, *dims) -> Tensor:
     dims = _shape_args(dims, "permute")
     axes = tuple(_dim(d, x.ndim, "permute") for d in dims)
     if sorted(axes) != list(range(x.ndim)):
-        raise ValueError(f"permute(): {dims} is not a permutation of the {x.ndim} dimensions "
+        raise ShapeError(f"permute(): {dims} is not a permutation of the {x.ndim} dimensions "
                          f"of a tensor of shape {x.shape}")
     return shape_ops.permute(x, axes=axes)
 
@@ -495,7 +502,7 @@ def t(input) -> Tensor:
     """The transpose of a matrix (tensors of at most 2 dimensions)."""
     x = _t(input)
     if x.ndim > 2:
-        raise ValueError(f"t(): expects a tensor of at most 2 dimensions, got shape {x.shape}")
+        raise ShapeError(f"t(): expects a tensor of at most 2 dimensions, got shape {x.shape}")
     return x if x.ndim < 2 else transpose(x, 0, 1)
 
 
@@ -527,7 +534,7 @@ def expand(input, *sizes) -> Tensor:
     x = _t(input)
     sizes = _shape_args(sizes, "expand")
     if len(sizes) < x.ndim:
-        raise ValueError(f"expand: cannot expand shape {x.shape} to {sizes} (fewer dimensions)")
+        raise ShapeError(f"expand: cannot expand shape {x.shape} to {sizes} (fewer dimensions)")
     lead = len(sizes) - x.ndim
     target = tuple(
         x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes)
@@ -548,9 +555,9 @@ def broadcast_to(input, shape) -> Tensor:
     try:
         np.broadcast_shapes(x.shape, shape)
     except ValueError:
-        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
+        raise ShapeError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
     if np.broadcast_shapes(x.shape, shape) != shape:
-        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}")
+        raise ShapeError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}")
     return shape_ops.broadcast_to(x, shape=shape)
 
 
@@ -566,7 +573,7 @@ def repeat(input, *sizes) -> Tensor:
     x = _t(input)
     sizes = _shape_args(sizes, "repeat")
     if len(sizes) < x.ndim:
-        raise ValueError(f"repeat: needs at least {x.ndim} sizes for shape {x.shape}, "
+        raise ShapeError(f"repeat: needs at least {x.ndim} sizes for shape {x.shape}, "
                          f"got {sizes}")
     return shape_ops.tile(x, reps=sizes)
 
@@ -596,7 +603,7 @@ def split(tensor, split_size_or_sections, dim: int = 0, *, axis=None) -> tuple:
     else:
         sizes = [builtins.int(s) for s in split_size_or_sections]
         if builtins.sum(sizes) != n:
-            raise ValueError(f"split(): sizes {sizes} do not add up to {n}, the size of "
+            raise ShapeError(f"split(): sizes {sizes} do not add up to {n}, the size of "
                              f"dimension {dim}")
     pieces, start = [], 0
     for size in sizes:
@@ -645,7 +652,7 @@ def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
         if x.ndim != first.ndim or builtins.any(
             a != b for j, (a, b) in enumerate(zip(x.shape, first.shape, strict=True)) if j != d
         ):
-            raise ValueError(f"cat: tensor {i} has shape {x.shape}, which does not match "
+            raise ShapeError(f"cat: tensor {i} has shape {x.shape}, which does not match "
                              f"shape {first.shape} of tensor 0 outside dimension {d}")
     return shape_ops.cat(*tensors, axis=d)
 
@@ -660,7 +667,7 @@ def stack(tensors, dim: int = 0, *, axis=None) -> Tensor:
     d = _dim(_axis(dim, axis) if axis is not None else dim, first.ndim, "stack", extra=1)
     for i, x in enumerate(tensors[1:], 1):
         if x.shape != first.shape:
-            raise ValueError(f"stack: tensor {i} has shape {x.shape} but tensor 0 has "
+            raise ShapeError(f"stack: tensor {i} has shape {x.shape} but tensor 0 has "
                              f"shape {first.shape}")
     return shape_ops.stack(*tensors, axis=d)
 
@@ -675,7 +682,7 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
     x = _t(input)
     pad = tuple(builtins.int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad: expects an even number of values, at most 2 per dimension, "
+        raise ShapeError(f"pad: expects an even number of values, at most 2 per dimension, "
                          f"got {pad} for a tensor of shape {x.shape}")
     if builtins.any(p < 0 for p in pad):  # a negative amount crops (as PyTorch)
         return _pad_and_crop(x, pad, mode, value)
@@ -687,10 +694,10 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
         widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
         size = x.shape[x.ndim - 1 - i]
         if mode == "reflect" and builtins.max(pad[2 * i], pad[2 * i + 1]) >= size:
-            raise ValueError(f"pad: reflect padding {pad[2 * i:2 * i + 2]} must be smaller "
+            raise ShapeError(f"pad: reflect padding {pad[2 * i:2 * i + 2]} must be smaller "
                              f"than the dimension's size {size}")
         if mode == "circular" and builtins.max(pad[2 * i], pad[2 * i + 1]) > size:
-            raise ValueError(f"pad: circular padding {pad[2 * i:2 * i + 2]} must not exceed "
+            raise ShapeError(f"pad: circular padding {pad[2 * i:2 * i + 2]} must not exceed "
                              f"the dimension's size {size}")
     if mode != "constant" and value:
         raise ValueError(f"pad: value is only used by mode 'constant', not {mode!r}")
@@ -760,6 +767,28 @@ def _index_part(k):
 
 # PyTorch's wider tensor API, one family per module (indexing, sorting, maths, ...)
 from ember.tensor_functions import *  # noqa: E402,F403
+
+# ---------------------------------------------------------------------------- bits
+
+
+def _integral(x) -> bool:
+    """Whether ``x`` (a tensor, array or Python number) holds integers or bools."""
+    dtype = getattr(x, "dtype", None)
+    return dtype.kind in "iub" if dtype is not None else isinstance(x, builtins.int)
+
+
+bitwise_and, bitwise_or, bitwise_xor = (bitwise.bitwise_and, bitwise.bitwise_or,
+                                        bitwise.bitwise_xor)
+bitwise_not = bitwise.bitwise_not
+bitwise_left_shift, bitwise_right_shift = bitwise.bitwise_left_shift, bitwise.bitwise_right_shift
+greater_equal, less_equal, not_equal = ge, le, ne
+
+
+# out= for the functions PyTorch gives it (ember/out.py); keep this block after every def
+from ember import out as _out  # noqa: E402
+
+_out.add_out_keyword(globals())
+
 
 __all__ = [
     name for name, value in list(globals().items())

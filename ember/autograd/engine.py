@@ -115,7 +115,7 @@ class Node:
     """
 
     __slots__ = ("op", "arrays", "ans", "params", "xp", "grad_inputs", "next_nodes",
-                 "versions", "hooks", "retained")
+                 "versions", "hooks", "retained", "n_inputs")
 
     def __init__(self, op, grad_inputs, inputs, arrays, ans, params, xp, output_version):
         self.op = op
@@ -136,10 +136,29 @@ class Node:
         self.versions = versions
         self.hooks = None
         self.retained = None
+        # the inputs PyTorch lists in next_functions: a Python-number exponent of pow is not
+        self.n_inputs = len(inputs) if op.name != "pow" or hasattr(inputs[1], "shape") else 1
 
     @property
     def name(self) -> str:
-        return self.op.name.title().replace("_", "") + "Backward"
+        """PyTorch's name for this node: ``MulBackward0``; ``grad_fn.name()`` also works."""
+        return _Name(pytorch_name(self))
+
+    @property
+    def next_functions(self) -> tuple:
+        """``((node, 0), ...)``, one pair per input of the op, as PyTorch shows them: the
+        input's node, an :class:`AccumulateGrad` for a leaf that requires grad, else None."""
+        found = dict(self.grad_inputs)
+        pairs = []
+        for i in range(self.n_inputs):
+            x = found.get(i)
+            if x is None:
+                pairs.append((None, 0))
+            elif x._node is None:
+                pairs.append((AccumulateGrad(x), 0))
+            else:
+                pairs.append((x._node, 0))
+        return tuple(pairs)
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
@@ -164,6 +183,65 @@ class Node:
         out = Tensor._wrap(self.ans, requires_grad=True)
         out._node = self
         return out
+
+
+class _Name(str):
+    """A node's name: a string that can also be called (PyTorch's ``grad_fn.name()``)."""
+
+    def __call__(self) -> str:
+        return str(self)
+
+
+class AccumulateGrad:
+    """What PyTorch shows in ``next_functions`` for a leaf that requires grad: the step that
+    accumulates its gradient into ``variable.grad``."""
+
+    def __init__(self, variable) -> None:
+        self.variable = variable
+        self.next_functions = ()
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
+
+
+# ember op names whose PyTorch grad_fn is named differently (the rest: log_softmax ->
+# LogSoftmaxBackward0)
+_PYTORCH_NAMES = {
+    "reshape": "View", "getitem_advanced": "Index", "broadcast_to": "Expand",
+    "astype": "ToCopy", "tile": "Repeat", "max_along": "Max", "min_along": "Min",
+    "linear": "Addmm", "convolution": "Convolution",
+    "conv_transpose": "Convolution", "cross_entropy": "NllLoss", "batch_norm": "NativeBatchNorm",
+    "layer_norm": "NativeLayerNorm", "max_pool": "MaxPool2DWithIndices", "avg_pool": "AvgPool2D",
+    "adaptive_max_pool": "AdaptiveMaxPool2D", "logsigmoid": "LogSigmoid",
+    "unfold": "Im2Col", "fold": "Col2Im", "pad": "ConstantPadNd",
+}
+
+
+def pytorch_name(node: Node) -> str:
+    """The name PyTorch gives the ``grad_fn`` of the op ``node`` recorded (``AddBackward0``;
+    ``SumBackward1`` for a sum over some dimensions; a custom Function's own name)."""
+    op = node.op
+    custom = getattr(op, "backward_name", None)
+    if custom is not None:
+        return custom
+    name = _PYTORCH_NAMES.get(op.name)
+    if name is None:
+        if op.name == "getitem_basic":
+            key = (node.params or {}).get("key")
+            name = "Select" if isinstance(key, int) else "Slice"
+        elif op.name == "matmul" and node.arrays:
+            ranks = tuple(getattr(a, "ndim", 0) for a in node.arrays)
+            name = {(1, 1): "Dot", (2, 1): "Mv", (2, 2): "Mm"}.get(ranks, "Bmm")
+        else:
+            name = "".join(part.capitalize() for part in op.name.split("_"))
+    overload = 1 if op.name in ("sum", "mean") and (node.params or {}).get("axis") is not None \
+        else 0
+    if op.name == "pow" and node.n_inputs == 2:  # a tensor exponent: PowBackward1
+        overload = 1
+    return f"{name}Backward{overload}"
 
 
 _NOTHING = frozenset()

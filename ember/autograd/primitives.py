@@ -42,6 +42,7 @@ import numpy as np
 from ember import dtypes
 from ember.autograd.engine import Node, _mode
 from ember.backend import get_array_module
+from ember.errors import OpError, ShapeError
 from ember.tensor import Tensor
 
 _ndarray = np.ndarray
@@ -199,6 +200,11 @@ def recorded_vjps(node: Node, g: Tensor, wanted: list) -> list:
     from ember.autograd.namespace import tensors
 
     op = node.op
+    if not isinstance(op, Primitive):  # a custom Function: its backward runs on tensors
+        found = {i: op.vjp(i, node, g) for i, _ in node.grad_inputs}
+        grads = [found.get(i) for i, _ in wanted]
+        return [gi if gi is None or isinstance(gi, Tensor) else tensors.asarray(gi)
+                for gi in grads]
     inputs = [Tensor._wrap(a) if isinstance(a, _ndarray) else a for a in node.arrays]
     for i, x in node.grad_inputs:
         inputs[i] = x
@@ -282,9 +288,11 @@ def _promote(xp, arrays, ans):
 
 
 def _name_error(name: str, error: ValueError, arrays) -> ValueError:
-    """Re-raise an array library's ValueError with the op's name and the input shapes."""
+    """Re-raise an array library's ValueError with the op's name and the input shapes, as
+    an :class:`~ember.errors.OpError` (a ValueError and, as in PyTorch, a RuntimeError)."""
     message = str(error)
-    if message.startswith(name + ":"):
+    if isinstance(error, OpError) or message.startswith(name + ":"):
         return error
     shapes = ", ".join(str(tuple(a.shape)) for a in arrays if hasattr(a, "shape"))
-    return ValueError(f"{name}: {message} (input shapes {shapes})")
+    kind = ShapeError if "shape" in message or "broadcast" in message else OpError
+    return kind(f"{name}: {message} (input shapes {shapes})")

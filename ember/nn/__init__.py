@@ -17,3 +17,4 @@ from ember.nn.container import (
 )
 from ember.nn.layers import *  # noqa: F403
 from ember.nn import parallel  # noqa: E402  (DistributedDataParallel)
+from ember.nn import modules, parameter  # noqa: E402  (PyTorch's paths; after the layers)

@@ -9,6 +9,7 @@ y (the quotient is piecewise constant). Integer inputs stay integer.
 from __future__ import annotations
 
 from ember.autograd.primitives import defvjp, primitive, unbroadcast
+from ember.ops.compare import _not_bool
 
 
 @primitive(saves="none")
@@ -36,6 +37,7 @@ defvjp(fmod,
 def remainder(xp, input, other):
     """input - floor(input / other) other, with the sign of other (Python's ``%``);
     d/d input = 1,  d/d other = -floor(input / other)."""
+    _not_bool("remainder", input, other)
     return xp.remainder(input, other)
 
 

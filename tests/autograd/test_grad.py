@@ -205,3 +205,26 @@ def test_the_gradient_penalty_example_runs(capsys, monkeypatch):
         np.testing.assert_allclose(ours, by_hand, rtol=1e-5)
     example.train(steps=2, critic_steps=2, batch=16, weight=10.0, width=8, lr=1e-3, seed=0)
     assert "2 generator steps (4 critic steps" in capsys.readouterr().out
+
+
+def test_a_custom_function_is_differentiated_twice_through_its_backward(torch, rng):
+    """em.autograd.Function: with create_graph, backward's ops on tensors are recorded."""
+
+    def cube(module):
+        class Cube(module.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x ** 3
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return g * 3 * x ** 2
+
+        return Cube
+
+    x, t = _pair(torch, rng.standard_normal(3))
+    (g,) = em.autograd.grad(cube(em).apply(x).sin().sum(), x, create_graph=True)
+    (tg,) = torch.autograd.grad(cube(torch).apply(t).sin().sum(), t, create_graph=True)
+    assert_close(em.autograd.grad(g.sum(), x)[0], torch.autograd.grad(tg.sum(), t)[0])

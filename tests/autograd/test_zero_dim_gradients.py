@@ -28,6 +28,13 @@ def _image(x, y):  # (1, 2, 4, 4), depending on both leaves
     return base * x + y
 
 
+def _written(x, y):  # in-place writes of 0-d values into a buffer (index_put)
+    h = em.zeros(3, dtype=x.dtype)
+    h[0] = x
+    h[1:] = y * x
+    return h.sum()
+
+
 def _linalg_case(m):
     """Every linear-algebra primitive on a 2 x 2 matrix m built from the leaves."""
     spd = m @ m.mT + em.eye(2, dtype=m.dtype)
@@ -41,6 +48,7 @@ def _linalg_case(m):
 
 
 CASES = {
+    "setitem": _written,
     "elementwise": lambda x, y: (x.abs() + x.exp() + x.log() + x.log1p() + x.sqrt()
                                  + x.sin() + x.cos() + x.tanh() + x.sigmoid() + x.relu()
                                  + x.sign() + x.floor() + x.ceil() + x.round() - (-y)

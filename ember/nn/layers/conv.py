@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from ember import creation, dtypes, functions
+from ember.devices import check_device
 from ember.nn import functional as F
 from ember.nn import init
 from ember.nn.functional.conv import _conv_padding
@@ -44,8 +45,7 @@ class _ConvNd(Module):
                              f"padding_mode={padding_mode!r}")
         if self._transposed and padding_mode != "zeros":
             raise ValueError(f'{name}: only "zeros" padding mode is supported')
-        if device not in (None, "cpu"):
-            raise ValueError(f"{name}: unsupported device {device!r} (ember runs on the CPU)")
+        check_device(device, name)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = _tuple(kernel_size, n, "kernel_size", name)
         self.stride = _tuple(stride, n, "stride", name)
