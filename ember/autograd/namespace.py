@@ -23,7 +23,7 @@ NumPy's pad modes), the functions VJPs use. Writes into arrays (``out=``, ``a[i]
 >>> x = em.tensor([0.0, 1.0], dtype=em.float64, requires_grad=True)
 >>> y = tensors.cos(x)              # the primitive cos, recorded
 >>> y.grad_fn
-<CosBackward>
+<CosBackward0>
 """
 
 from __future__ import annotations
