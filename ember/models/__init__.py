@@ -3,7 +3,8 @@
 ``mlp`` (configurable fully connected network), ``lenet5`` (LeCun et al., 1998, the
 modern reading) and ``lenet5_original`` (the paper's own layers and counts),
 ``alexnet`` (2012), ``vgg11/13/16/19`` and their ``_bn`` variants (2014), ``googlenet``
-(Inception v1, 2014) and ``resnet18/34/50/101`` (2015). Layer names and structure are
+(Inception v1, 2014) and ``resnet18/34/50/101`` (2015); for detection ``yolov1`` (2016,
+in :mod:`ember.models.detection` with its loss and decoding). Layer names and structure are
 torchvision's, so parameter counts agree exactly and a torchvision ``state_dict`` loads
 key for key (ember ships no pretrained weights).
 
@@ -33,7 +34,14 @@ from ember.models.vgg import (
 )
 
 __all__ = [
-    "LeNet5", "lenet5", "LeNet5Original", "lenet5_original", "mlp", "AlexNet", "alexnet", "VGG", "vgg11", "vgg11_bn", "vgg13",
+    "LeNet5", "lenet5", "LeNet5Original", "lenet5_original", "mlp", "AlexNet", "alexnet",
+    "VGG", "vgg11", "vgg11_bn", "vgg13",
     "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "GoogLeNet", "GoogLeNetOutputs",
     "googlenet", "ResNet", "resnet18", "resnet34", "resnet50", "resnet101",
 ]
+
+# detection: YOLOv1 with its loss, target encoding and decoding
+from ember.models import detection
+from ember.models.detection import YOLOv1, yolov1
+
+__all__ += ["detection", "YOLOv1", "yolov1"]
