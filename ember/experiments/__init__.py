@@ -32,6 +32,7 @@ _MODULES = (
     "loss_choice", "optimizers", "batch_size", "vanishing_gradients", "initialization",
     "dying_relu", "overfitting", "sparsity", "batch_norm", "xor",
     "perceptron", "canny_vs_sobel", "search",
+    "newton",
 )
 _MODULES += ("skip_connections",)  # segmentation (issue 17)
 DEFAULT_OUT = os.path.join("runs", "experiments")
