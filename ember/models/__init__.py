@@ -31,9 +31,11 @@ from ember.models.vgg import (
     vgg19,
     vgg19_bn,
 )
+from ember.models.small_cnn import SmallCNN, small_cnn
 
 __all__ = [
     "LeNet5", "lenet5", "LeNet5Original", "lenet5_original", "mlp", "AlexNet", "alexnet", "VGG", "vgg11", "vgg11_bn", "vgg13",
     "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "GoogLeNet", "GoogLeNetOutputs",
     "googlenet", "ResNet", "resnet18", "resnet34", "resnet50", "resnet101",
 ]
+__all__ += ["SmallCNN", "small_cnn"]

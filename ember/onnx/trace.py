@@ -1,0 +1,143 @@
+"""Recording the primitives of one forward pass: what the ONNX exporter translates.
+
+Every ember computation is a sequence of primitives (:mod:`ember.autograd.primitives`);
+while :func:`trace` runs a model, a hook in ``Primitive.__call__`` appends one
+:class:`Record` per call: the primitive, its inputs (tensors, arrays, numbers), its static
+parameters, its output, and the path of the module that was running (``layer1.0.conv1``).
+
+Tracing follows the Python control flow of *this* call: a branch on a tensor's value is
+recorded as taken. So that the graph holds no hidden state, the trace refuses in-place
+changes of a value after it was produced (``x.add_(y)`` is not a primitive: it would be
+lost), and runs with gradient recording on, which turns ``x += y`` into ``x = x + y``.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from ember.autograd import primitives
+from ember.autograd.engine import enable_grad
+from ember.nn.module import Module
+from ember.tensor import Tensor
+
+
+class ExportError(ValueError):
+    """A model (or an argument) that ember cannot express in ONNX; the message says why."""
+
+
+@dataclass
+class Record:
+    """One primitive call: ``out = op(*inputs, **params)`` inside module ``scope``."""
+
+    op: object
+    inputs: tuple
+    params: dict
+    out: Tensor
+    scope: str
+    version: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.op.name
+
+
+@dataclass
+class Trace:
+    """The records of one forward pass, and its inputs and (flattened) outputs."""
+
+    inputs: tuple
+    records: list = field(default_factory=list)
+    outputs: list = field(default_factory=list)
+    produced: dict = field(default_factory=dict)  # id(tensor) -> index of its record
+
+    def signature(self) -> list:
+        return [(r.name, r.scope) for r in self.records]
+
+
+@contextmanager
+def _grad_on_everything(model: Module, inputs: tuple):
+    """Parameters and float inputs require grad while tracing (restored after), so that
+    augmented assignments inside ``forward`` never change a traced value in place."""
+    changed = []
+    for t in list(model.parameters()) + [t for t in inputs if isinstance(t, Tensor)]:
+        if not t.requires_grad and t.dtype.kind == "f" and t.grad_fn is None:
+            t.requires_grad_(True)
+            changed.append(t)
+    try:
+        with enable_grad():
+            yield
+    finally:
+        for t in changed:
+            t.requires_grad_(False)
+
+
+def _scopes(model: Module):
+    """Forward hooks that keep a stack of the running modules' names."""
+    stack = [""]
+    handles = []
+    for name, module in model.named_modules():
+        def enter(module, args, name=name):
+            stack.append(name)
+
+        def leave(module, args, output):
+            if len(stack) > 1:
+                stack.pop()
+
+        handles.append(module.register_forward_pre_hook(enter))
+        handles.append(module.register_forward_hook(leave))
+    return stack, handles
+
+
+def flatten_outputs(output) -> list:
+    """The tensors of a (nested) tuple, list or dict output, in order."""
+    if isinstance(output, Tensor):
+        return [output]
+    if isinstance(output, (tuple, list)):
+        return [t for item in output for t in flatten_outputs(item)]
+    if isinstance(output, dict):
+        return [t for item in output.values() for t in flatten_outputs(item)]
+    raise ExportError(f"onnx.export: the model returned a {type(output).__name__}; only "
+                      "tensors and (nested) tuples, lists and dicts of tensors can be "
+                      "graph outputs")
+
+
+def trace(model: Module, inputs: tuple) -> Trace:
+    """Run ``model(*inputs)`` once and record every primitive it calls."""
+    if primitives._trace is not None:
+        raise ExportError("onnx.export: already tracing (export is not re-entrant)")
+    result = Trace(inputs)
+    stack, handles = _scopes(model)
+
+    def record(op, op_inputs, params, out):
+        for x in op_inputs:
+            if isinstance(x, Tensor) and id(x) in result.produced:
+                source = result.records[result.produced[id(x)]]
+                if x._vc[0] != source.version and source.out is x:
+                    raise ExportError(
+                        f"onnx.export: a value computed by {source.name} (in module "
+                        f"'{source.scope or type(model).__name__}') was changed in place "
+                        "afterwards (an in-place method such as add_ or a slice "
+                        "assignment); ONNX graphs have no in-place updates: use the "
+                        "out-of-place form (y = x + z)")
+        result.produced[id(out)] = len(result.records)
+        result.records.append(Record(op, tuple(op_inputs), dict(params), out, stack[-1],
+                                     out._vc[0]))
+
+    try:
+        with _grad_on_everything(model, inputs):
+            primitives._trace = record
+            try:
+                output = model(*inputs)
+            finally:
+                primitives._trace = None
+    finally:
+        for handle in handles:
+            handle.remove()
+    result.outputs = flatten_outputs(output)
+    for t in result.outputs:
+        index = result.produced.get(id(t))
+        if index is not None and t._vc[0] != result.records[index].version:
+            raise ExportError("onnx.export: an output was changed in place after it was "
+                              "computed; ONNX graphs have no in-place updates")
+    return result
