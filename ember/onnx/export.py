@@ -25,7 +25,7 @@ from ember import serialization
 from ember.nn.module import Module
 from ember.onnx import symbolic, symbolic_nn  # noqa: F401  (registers the rules)
 from ember.onnx.graph import Emitter, GraphBuilder, array_of, require_onnx
-from ember.onnx.symbolic import RULES
+from ember.onnx.symbolic import MODULE_RULES, RULES
 from ember.onnx.trace import ExportError, trace
 from ember.tensor import Tensor
 
@@ -77,7 +77,7 @@ def export(model: Module, args, f, input_names: Sequence[str] | None = None,
     was_training = model.training
     model.eval()
     try:
-        first = trace(model, inputs)
+        first = trace(model, inputs, MODULE_RULES)
         second = None
         dynamic_inputs = {i: set(axes.get(name, {})) for i, name in enumerate(input_names)}
         if any(dynamic_inputs.values()):
@@ -87,7 +87,7 @@ def export(model: Module, args, f, input_names: Sequence[str] | None = None,
                         raise ValueError(f"onnx.export: dynamic axis {d} of input "
                                          f"'{input_names[i]}' is out of range for its "
                                          f"shape {tuple(inputs[i].shape)}")
-            second = trace(model, _resized(inputs, dynamic_inputs))
+            second = trace(model, _resized(inputs, dynamic_inputs), MODULE_RULES)
     finally:
         model.train(was_training)
     output_names = _names(output_names, len(first.outputs), "output")
@@ -188,6 +188,7 @@ class _Exporter:
         self.first, self.second = first, second
         self.names: dict[int, str] = {}
         self.arrays: dict[int, str] = {}  # id of a traced value's array -> its name
+        self.fills: dict[int, tuple] = {}  # constants filled with one value, sized by inputs
         self.dims: dict[int, set] = {}
         self.keep = []  # tensors whose id() names a value: kept alive
         self.states = {}
@@ -223,6 +224,11 @@ class _Exporter:
         name = self.names.get(id(t))
         if name is not None:
             return name
+        if id(t) in self.fills:
+            name = self._filled(t, scope)
+            self.names[id(t)] = name
+            self.keep.append(t)
+            return name
         state = self.states.get(id(t))
         array = t._data
         if array.dtype == np.dtype("bool") or array.dtype.kind in "iuf":
@@ -239,6 +245,30 @@ class _Exporter:
         self.names[id(t)] = name
         self.keep.append(t)
         return name
+
+    def _filled(self, t: Tensor, scope: str) -> str:
+        """A constant filled with one value whose size follows dynamic input axes
+        (``em.zeros(x.shape[0], H)``): the value expanded to a shape read from the inputs."""
+        value, shape1, shape2 = self.fills[id(t)]
+        graph = self.graph
+        parts = []
+        for d, (a, b) in enumerate(zip(shape1, shape2, strict=True)):
+            if a == b:
+                parts.append(graph.initializer(np.asarray([a], np.int64), "ints"))
+                continue
+            found = [(i, j) for i, (x1, x2) in enumerate(zip(self.first.inputs,
+                                                            self.second.inputs, strict=True))
+                     for j in range(x1.ndim) if (x1.shape[j], x2.shape[j]) == (a, b)]
+            if not found:
+                raise ExportError(f"onnx.export: a constant of shape {shape1} made in module "
+                                  f"'{scope}' has a size that follows no input axis")
+            i, j = found[0]
+            shape = graph.node("Shape", [self.names[id(self.first.inputs[i])]], scope=scope)
+            parts.append(graph.node("Gather", [shape, graph.initializer(
+                np.asarray([j], np.int64), "ints")], scope=scope, axis=0))
+        size = graph.node("Concat", parts, scope=scope, axis=0)
+        return graph.node("Expand", [graph.initializer(np.asarray(value), "fill"), size],
+                          scope=scope)
 
     # ------------------------------------------------------------------ graph
 
@@ -321,6 +351,9 @@ class _Exporter:
             if traced:
                 continue
             if not _same_value(a, b):
+                if isinstance(a, Tensor) and _fill_value(a, b) is not None:
+                    self.fills[id(a)] = (_fill_value(a, b), tuple(a.shape), tuple(b.shape))
+                    continue
                 raise ExportError(
                     f"onnx.export: {record.name}{where}: input {i} is a constant that "
                     "depends on the input's size (a tensor or number made from x.shape?); "
@@ -332,10 +365,23 @@ class _Exporter:
         return {d for d, (a, b) in enumerate(zip(shape, shape2, strict=True)) if a != b}
 
 
+def _fill_value(a: Tensor, b) -> np.ndarray | None:
+    """The one value that fills both arrays (of the same dtype and rank), or None."""
+    a, b = a._data, array_of(b)
+    if not isinstance(b, np.ndarray) or a.dtype != b.dtype or a.ndim != b.ndim or not a.size:
+        return None
+    value = a.flat[0]
+    if np.all(a == value) and b.size and np.all(b == value):
+        return np.asarray(value, dtype=a.dtype)
+    return None
+
+
 def _same_value(a, b) -> bool:
     a, b = array_of(a), array_of(b)
     if a is None or b is None:
         return a is b
+    if not all(isinstance(v, (np.ndarray, np.generic, int, float, bool)) for v in (a, b)):
+        return True  # not data (a recurrent layer's tape): the rules never read it
     a, b = np.asarray(a), np.asarray(b)
     return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
 

@@ -24,6 +24,7 @@ class Rule:
 
 
 RULES: dict[str, Rule] = {}
+MODULE_RULES: dict[type, object] = {}  # module class -> applies(module, args)
 
 
 def rule(*names: str, dynamic_params: bool = False):
@@ -31,6 +32,18 @@ def rule(*names: str, dynamic_params: bool = False):
     def register(function):
         for name in names:
             RULES[name] = Rule(function, dynamic_params)
+        return function
+
+    return register
+
+
+def module_rule(cls, applies=lambda module, args: True):
+    """Register a rule that translates a whole module of class ``cls`` (when
+    ``applies(module, args)``): the rule sees ``e.record.op.module`` and the module's
+    inputs, and its primitives are not recorded."""
+    def register(function):
+        MODULE_RULES[cls] = applies
+        RULES[f"module:{cls.__name__}"] = Rule(function, False)
         return function
 
     return register
@@ -48,6 +61,9 @@ _BINARY = {"add": "Add", "sub": "Sub", "mul": "Mul", "div": "Div", "pow": "Pow",
 @rule(*_UNARY)
 def _unary(e):
     return e.emit(_UNARY[e.record.name], [e.input(0, e.ans.dtype)])
+
+
+_BINARY["matmul"] = "MatMul"
 
 
 @rule(*_BINARY)
@@ -399,7 +415,7 @@ def _getitem_advanced(e):
     items = _expand_key(key, len(shape))
     arrays = [(j, k) for j, k in enumerate(items) if isinstance(k, np.ndarray)]
     others_full = all(isinstance(k, np.ndarray) or k == slice(None) for k in items)
-    if len(arrays) != 1 or not others_full or None in items:
+    if len(arrays) != 1 or not others_full or any(k is None for k in items):
         raise e.fail("only one index array (with full slices elsewhere) has a translation")
     axis, index = arrays[0]
     if index.dtype.kind == "b":

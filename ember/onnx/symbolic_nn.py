@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 
-from ember.onnx.symbolic import rule
+from ember.onnx.symbolic import module_rule, rule
+from ember.tensor import Tensor
 
 # ----------------------------------------------------------------------------- linear
 
@@ -402,3 +403,75 @@ def _same_lengths(a, b) -> bool:
     if a is None or b is None:
         return a is b
     return np.array_equal(np.asarray(a), np.asarray(b))
+
+
+# ----------------------------------------------------------------------------- whole modules
+
+
+def _instance_norm_applies(module, args) -> bool:
+    x = args[0] if args else None
+    return (isinstance(x, Tensor) and x.ndim == module._dims[1]
+            and (module.training or not module.track_running_stats))
+
+
+def _register_module_rules() -> None:
+    from ember import nn
+
+    for cls in (nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d):
+        module_rule(cls, _instance_norm_applies)(_instance_norm)
+    module_rule(nn.Upsample, _upsample_applies)(_upsample)
+
+
+def _instance_norm(e):
+    """InstanceNormalization with the statistics of each sample and channel."""
+    module = e.record.op.module
+    channels = e.shape(0)[1]
+    dtype = e.ans.dtype
+    weight = module.weight if module.affine else None
+    bias = module.bias if module.affine else None
+    scale = e.exporter.value_name(weight, e.record.scope) if weight is not None else \
+        e.const(np.ones(channels, dtype))
+    shift = e.exporter.value_name(bias, e.record.scope) if bias is not None else \
+        e.const(np.zeros(channels, dtype))
+    return e.emit("InstanceNormalization", [e.input(0), scale, shift],
+                  epsilon=float(module.eps))
+
+
+_RESIZE_MODES = {"nearest": "nearest", "nearest-exact": "nearest", "linear": "linear",
+                 "bilinear": "linear", "bicubic": "cubic"}
+
+
+def _upsample_applies(module, args) -> bool:
+    x = args[0] if args else None
+    return (isinstance(x, Tensor) and x.ndim in (3, 4) and module.mode in _RESIZE_MODES
+            and x.dtype.kind == "f")
+
+
+def _upsample(e):
+    """Resize, with the coordinate rule of PyTorch's mode: ``nearest`` reads
+    floor(i In/Out) (asymmetric, floor), ``nearest-exact`` floor((i + 0.5) In/Out)
+    (half pixel, ties up), the linear modes (i + 0.5) In/Out - 0.5 or, with align_corners,
+    i (In - 1)/(Out - 1); cubic with Keys' A = -0.75."""
+    module = e.record.op.module
+    mode = module.mode
+    if mode in ("nearest", "nearest-exact"):
+        transform = "asymmetric" if mode == "nearest" else "half_pixel"
+    else:
+        transform = "align_corners" if module.align_corners else "pytorch_half_pixel"
+    attributes = dict(mode=_RESIZE_MODES[mode], coordinate_transformation_mode=transform,
+                      nearest_mode="floor" if mode == "nearest" else "round_prefer_ceil",
+                      cubic_coeff_a=-0.75)
+    x = e.input(0)
+    spatial = len(e.shape(0)) - 2
+    scale = module.scale_factor
+    if scale is not None and not module.recompute_scale_factor:
+        scales = [1.0, 1.0] + list(scale if isinstance(scale, tuple) else (scale,) * spatial)
+        return e.emit("Resize", [x, "", e.const(np.asarray(scales, np.float32))], **attributes)
+    if any(d >= 2 for d in e.dynamic(0)) or any(d >= 2 for d in e.out_dynamic):
+        raise e.fail("resizing to a fixed size along a dynamic axis")
+    leading = e.emit("Slice", [e.emit("Shape", [x]), e.ints([0]), e.ints([2])])
+    sizes = e.emit("Concat", [leading, e.ints(e.ans.shape[2:])], axis=0)
+    return e.emit("Resize", [x, "", "", sizes], **attributes)
+
+
+_register_module_rules()

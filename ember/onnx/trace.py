@@ -42,6 +42,14 @@ class Record:
         return self.op.name
 
 
+class ModuleOp:
+    """A module translated as a whole (a module rule): recorded as one call."""
+
+    def __init__(self, module: Module, rule_class: type) -> None:
+        self.module = module
+        self.name = f"module:{rule_class.__name__}"
+
+
 @dataclass
 class Trace:
     """The records of one forward pass, and its inputs and (flattened) outputs."""
@@ -72,21 +80,39 @@ def _grad_on_everything(model: Module, inputs: tuple):
             t.requires_grad_(False)
 
 
-def _scopes(model: Module):
-    """Forward hooks that keep a stack of the running modules' names."""
+def _scopes(model: Module, module_rules: dict, on_module):
+    """Forward hooks that keep a stack of the running modules' names, and record a
+    module that has a module rule as one call (``on_module``), its primitives unrecorded.
+
+    Returns (the stack, the state ``{"inside": module or None}``, the hook handles)."""
     stack = [""]
+    state = {"inside": None, "args": None}
     handles = []
     for name, module in model.named_modules():
         def enter(module, args, name=name):
             stack.append(name)
+            cls = _module_rule(module_rules, module)
+            if state["inside"] is None and cls is not None and module_rules[cls](module, args):
+                state["inside"], state["args"], state["class"] = module, args, cls
 
-        def leave(module, args, output):
+        def leave(module, args, output, name=name):
+            if state["inside"] is module:
+                state["inside"] = None
+                on_module(module, state["args"], output, name, state["class"])
             if len(stack) > 1:
                 stack.pop()
 
         handles.append(module.register_forward_pre_hook(enter))
         handles.append(module.register_forward_hook(leave))
-    return stack, handles
+    return stack, state, handles
+
+
+def _module_rule(module_rules: dict, module) -> type | None:
+    """The nearest class of ``module`` that has a module rule."""
+    for cls in type(module).__mro__:
+        if cls in module_rules:
+            return cls
+    return None
 
 
 def flatten_outputs(output) -> list:
@@ -102,14 +128,28 @@ def flatten_outputs(output) -> list:
                       "graph outputs")
 
 
-def trace(model: Module, inputs: tuple) -> Trace:
-    """Run ``model(*inputs)`` once and record every primitive it calls."""
+def trace(model: Module, inputs: tuple, module_rules: dict | None = None) -> Trace:
+    """Run ``model(*inputs)`` once and record every primitive it calls.
+
+    ``module_rules`` maps module classes to ``applies(module, args)``: a module of such a
+    class for which it returns True is recorded as one call (a :class:`ModuleOp`)."""
     if primitives._trace is not None:
         raise ExportError("onnx.export: already tracing (export is not re-entrant)")
     result = Trace(inputs)
-    stack, handles = _scopes(model)
+
+    def on_module(module, args, output, name, cls):
+        if not isinstance(output, Tensor):
+            raise ExportError(f"onnx.export: module '{name}' returned "
+                              f"{type(output).__name__}, not one tensor")
+        result.produced[id(output)] = len(result.records)
+        result.records.append(Record(ModuleOp(module, cls), tuple(args), {}, output, name,
+                                     output._vc[0]))
+
+    stack, state, handles = _scopes(model, module_rules or {}, on_module)
 
     def record(op, op_inputs, params, out):
+        if state["inside"] is not None:
+            return
         for x in op_inputs:
             if isinstance(x, Tensor) and id(x) in result.produced:
                 source = result.records[result.produced[id(x)]]
