@@ -73,3 +73,4 @@ if _os.environ.get("EMBER_KEEP_MEMORY", "1") != "0":
 from ember import data, datasets, explain, metrics, models, nn, optim, train  # noqa: E402
 from ember import special  # noqa: E402
 from ember.summary import summary  # noqa: E402
+from ember import onnx  # noqa: E402  (em.onnx.export, em.onnx.load)

@@ -17,6 +17,8 @@ needed to run the exported files elsewhere.
 """
 
 from ember.onnx.export import export
+from ember.onnx.load import OnnxModule, load
+from ember.onnx.tensors import OnnxError
 from ember.onnx.trace import ExportError
 
-__all__ = ["export", "ExportError"]
+__all__ = ["export", "load", "OnnxModule", "OnnxError", "ExportError"]

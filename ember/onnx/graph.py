@@ -49,7 +49,9 @@ class GraphBuilder:
     def node(self, op_type: str, inputs: list, outputs: int | list = 1, scope: str = "",
              **attributes):
         """Add a node; returns its output name (or the list of names when several)."""
-        prefix = f"/{scope.replace('.', '/')}" if scope else ""
+        parts = scope.split(".") if scope else []
+        # PyTorch's naming: /layer1/layer1.0/conv1/Conv has the module path second to last
+        prefix = "".join("/" + ".".join(parts[:i + 1]) for i in range(len(parts)))
         count = self.node_counts.get((scope, op_type), 0)
         self.node_counts[(scope, op_type)] = count + 1
         node_name = f"{prefix}/{op_type}" + (f"_{count}" if count else "")
