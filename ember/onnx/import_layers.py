@@ -439,8 +439,7 @@ def _recurrent_layer(node, constants, share):
             weights["bias_ih" + suffix] = gated(b[k, :gates * hidden])
             weights["bias_hh" + suffix] = gated(b[k, gates * hidden:])
     module = Recurrent(kind, mode, directions, int(a.get("layout", 0)), weights)
-    runtime = [i for i in (0, 4, 5, 6) if i in node.slots_present]
-    return module, runtime
+    return module, [0, 4, 5, 6]  # X, sequence_lens, initial_h, initial_c (absent: None)
 
 
 # ----------------------------------------------------------------------------- resize

@@ -344,8 +344,8 @@ class _Builder:
             built = build(info, constants, share) if build else None
             if built is not None:
                 module, slots = built
-                args = [info.inputs[i] if i in info.runtime else Tensor(constants[i])
-                        for i in slots]
+                args = [info.inputs[i] if i in info.runtime else
+                        Tensor(constants[i]) if i in constants else None for i in slots]
                 return module, args
             if info.op_type not in OPS:
                 raise ValueError(f"{info.op_type} with these inputs (weights computed in "
