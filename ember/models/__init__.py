@@ -5,7 +5,8 @@ modern reading) and ``lenet5_original`` (the paper's own layers and counts),
 ``alexnet`` (2012), ``vgg11/13/16/19`` and their ``_bn`` variants (2014), ``googlenet``
 (Inception v1, 2014) and ``resnet18/34/50/101`` (2015). Layer names and structure are
 torchvision's, so parameter counts agree exactly and a torchvision ``state_dict`` loads
-key for key (ember ships no pretrained weights).
+key for key (``weights=PATH`` loads a downloaded torchvision file). ember ships weights
+it trained for ``lenet5`` (MNIST) and ``small_cnn`` (Fashion-MNIST): ``weights="mnist"``.
 
 >>> import ember as em
 >>> model = em.models.resnet18()
@@ -32,10 +33,11 @@ from ember.models.vgg import (
     vgg19_bn,
 )
 from ember.models.small_cnn import SmallCNN, small_cnn
+from ember.models.pretrained import LeNet5_Weights, SmallCNN_Weights, Weights
 
 __all__ = [
     "LeNet5", "lenet5", "LeNet5Original", "lenet5_original", "mlp", "AlexNet", "alexnet", "VGG", "vgg11", "vgg11_bn", "vgg13",
     "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "GoogLeNet", "GoogLeNetOutputs",
     "googlenet", "ResNet", "resnet18", "resnet34", "resnet50", "resnet101",
 ]
-__all__ += ["SmallCNN", "small_cnn"]
+__all__ += ["SmallCNN", "small_cnn", "LeNet5_Weights", "SmallCNN_Weights", "Weights"]

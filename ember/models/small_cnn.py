@@ -67,6 +67,16 @@ class SmallCNN(nn.Module):
         return self.classifier(self.avgpool(self.features(x)))
 
 
-def small_cnn(num_classes: int = 10, in_channels: int = 1, dropout: float = 0.2) -> SmallCNN:
-    """Build :class:`SmallCNN` (24,058 parameters with 10 classes)."""
-    return SmallCNN(num_classes, in_channels, dropout)
+def small_cnn(num_classes: int = 10, in_channels: int = 1, dropout: float = 0.2, *,
+              weights=None, progress: bool = True) -> SmallCNN:
+    """Build :class:`SmallCNN` (24,058 parameters with 10 classes).
+
+    ``weights="fashion-mnist"`` (:class:`~ember.models.SmallCNN_Weights`
+    ``.FASHION_MNIST``) loads the weights ember ships, trained on Fashion-MNIST;
+    ``weights=PATH`` loads a state_dict file."""
+    from ember.models import pretrained
+
+    kwargs = dict(num_classes=num_classes, in_channels=in_channels, dropout=dropout)
+    if weights is not None and num_classes == 10:
+        del kwargs["num_classes"]
+    return pretrained.build("small_cnn", SmallCNN, weights, kwargs, progress)
