@@ -13,7 +13,7 @@ import numpy as np
 from ember import data, metrics, nn, random
 from ember.autograd.engine import no_grad
 from ember.cli import images as images_io
-from ember.cli import recipes
+from ember.cli import recipes, transfer
 from ember.data import transforms
 from ember.serialization import load
 from ember.tensor import Tensor
@@ -58,6 +58,9 @@ def train(args) -> int:
         val_loader = data.DataLoader(val_set, batch_size=512)
 
     model = recipes.build_model(args.model, size, len(train_split.classes))
+    started_from = transfer.apply(args, model)  # --init, --freeze
+    if started_from:
+        print(started_from)
     optimizer = recipes.build_optimizer(args.optimizer, model.parameters(), lr,
                                         args.weight_decay)
     scheduler = recipes.build_scheduler(args.scheduler, optimizer, epochs)
@@ -74,6 +77,8 @@ def train(args) -> int:
             "recipe": {"epochs": epochs, "batch_size": batch_size, "optimizer": args.optimizer,
                        "lr": lr, "scheduler": args.scheduler, "augment_shift": augment,
                        "weight_decay": args.weight_decay, "seed": args.seed}}
+    if getattr(args, "init", None) or getattr(args, "freeze", "none") != "none":
+        meta["recipe"].update(init=args.init, freeze=args.freeze)
     trainer = Trainer(model, nn.CrossEntropyLoss(), optimizer, metrics=["accuracy"],
                       scheduler=scheduler, callbacks=callbacks,
                       progress=not args.no_progress, meta=meta)

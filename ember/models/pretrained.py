@@ -180,6 +180,7 @@ SHIPPED = {"lenet5": LeNet5_Weights, "small_cnn": SmallCNN_Weights}
 
 # where torchvision's weights for the zoo's ImageNet models can be downloaded
 TORCHVISION_EXAMPLE = "https://download.pytorch.org/models/resnet18-f37072fd.pth"
+TORCHVISION_MODELS = ("resnet", "vgg", "alexnet", "googlenet")
 
 
 def resolve(model: str, weights) -> Weights | Path | None:
@@ -218,10 +219,12 @@ def _unknown(model: str, given: str, shipped) -> str:
                           for name in shipped.members())
         return (f"{model}: no weights {given!r}: ember ships {names} for {model}; or pass "
                 "weights=PATH, a state_dict file (torch.save or safetensors)")
-    return (f"{model}: ember ships no pretrained weights for {model} (and {given!r} is not "
-            "a file); download torchvision's state_dict for it (e.g. "
-            f"{TORCHVISION_EXAMPLE} for resnet18) and pass weights=PATH: the keys match, "
-            "and ember reads torch.save files without PyTorch")
+    message = (f"{model}: ember ships no pretrained weights for {model} (and {given!r} is "
+               "not a file); pass weights=PATH, a state_dict file (torch.save or safetensors)")
+    if model in TORCHVISION_MODELS:
+        message += (f"; torchvision's weights fit (the keys match; e.g. {TORCHVISION_EXAMPLE} "
+                    "for resnet18), and ember reads torch.save files without PyTorch")
+    return message
 
 
 def state_dict_from_file(path: Path) -> dict:
