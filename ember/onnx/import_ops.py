@@ -43,7 +43,9 @@ class OnnxOp(Module):
         super().__init__()
         self.op_type, self.attributes, self.opset = op_type, attributes, opset
         self._run = OPS[op_type]
-        self._slots = slots  # per input: "input", a constant's name, or None (absent)
+        # per input: "input", the name of a constant of this module, a parameter held
+        # elsewhere in the model (a tensor), or None (absent)
+        self._slots = slots
         for name, value in constants.items():
             self._add_constant(name, value)
 
@@ -63,8 +65,8 @@ class OnnxOp(Module):
         given = iter(inputs)
         args = []
         for slot in self._slots:
-            if slot is None:
-                args.append(None)
+            if slot is None or isinstance(slot, Tensor):  # absent, or held in the tree
+                args.append(slot)
             elif slot == "input":
                 args.append(next(given))
             else:

@@ -207,6 +207,8 @@ class _Builder:
         self.shared: dict[str, Tensor] = {}
         self.defined: set[str] = set()
         self.counts: dict[str, int] = {}
+        self.pending: list = []  # (module, node) to place in the module tree
+        self.registered: set[int] = set()  # ids of tensors registered in the tree
 
     def fail(self, message: str) -> OnnxError:
         return OnnxError(f"{self.source}: {message}")
@@ -240,6 +242,7 @@ class _Builder:
             model.output_names.append(value.name)
         if not model.output_names:
             raise self.fail("the graph has no outputs")
+        self._place_all()
         model._constants = {name: Tensor(array) for name, array in self.constants.items()
                             if name in set(model.output_names)}
         model.producer = " ".join(s for s in (self.proto.producer_name,
@@ -304,8 +307,8 @@ class _Builder:
             if name and (name in self.defined or name in self.constants):
                 raise self.fail(f"{where}: output '{name}' is defined twice")
         module, args = self._module(info, constants, where)
-        path = self._place(module, info, constants)
-        self.model._plan.append((path, module, args, list(node.output)))
+        self.pending.append((module, info))
+        self.model._plan.append([info.name, module, args, list(node.output)])
         self.defined.update(name for name in node.output if name)
 
     def _constant(self, node, attributes: dict, where: str) -> None:
@@ -342,6 +345,9 @@ class _Builder:
 
         try:
             built = build(info, constants, share) if build else None
+            if built is not None and info.op_type in OPS and not self._names_fit(built[0],
+                                                                                 info):
+                built = None  # weights named otherwise (c3.weight3): keep their names
             if built is not None:
                 module, slots = built
                 args = [info.inputs[i] if i in info.runtime else
@@ -357,13 +363,16 @@ class _Builder:
                 elif slot in info.runtime:
                     slots.append("input")
                 else:
-                    name = self._slot_name(info.inputs[slot], slot, owned)
                     array = constants[slot]
-                    owned[name] = self._shared(info.inputs[slot], array,
-                                               trainable=array.dtype.kind == "f"
-                                               and array.size > 1)
-                    if not isinstance(owned[name], Parameter):
-                        owned[name] = (owned[name], False)  # a constant: not state
+                    held = self._shared(info.inputs[slot], array,
+                                        trainable=array.dtype.kind == "f" and array.size > 1)
+                    if isinstance(held, Parameter) and self._register(info.inputs[slot],
+                                                                      held):
+                        slots.append(held)  # kept in the tree under its own name
+                        continue
+                    name = self._slot_name(info.inputs[slot], slot, owned)
+                    # a parameter stays trainable; any other constant is not state
+                    owned[name] = held if isinstance(held, Parameter) else (held, False)
                     slots.append(name)
             module = OnnxOp(info.op_type, info.attributes, self.model.opset, slots, owned)
             module.n_outputs = len(info.outputs)
@@ -372,6 +381,46 @@ class _Builder:
             raise
         except (ValueError, TypeError, KeyError, IndexError, OverflowError) as error:
             raise self.fail(f"{where}: {error}") from None
+
+    def _names_fit(self, module: Module, info: NodeInfo) -> bool:
+        """Whether the layer names each weight it shares as the weight's initializer
+        does (``features.0.weight`` -> ``weight``); names without a dot always fit."""
+        own = {id(p): name for name, p in module.named_parameters()}
+        for slot in info.slots_present - info.runtime:
+            initializer = info.inputs[slot]
+            held = self.shared.get(initializer)
+            if held is not None and id(held) in own and "." in initializer and \
+                    initializer.rsplit(".", 1)[1] != own[id(held)]:
+                return False
+        return True
+
+    def _register(self, name: str, tensor: Parameter) -> bool:
+        """Register a parameter of a plain operator in the tree at its initializer's
+        name (``s2.weight``), once; False where that name cannot be used."""
+        if id(tensor) in self.registered:
+            return True
+        parts = name.split(".")
+        if not all(_COMPONENT.match(p) and not hasattr(Module, p) for p in parts):
+            return False
+        parent = self.model
+        for part in parts[:-1]:
+            child = parent._modules.get(part)
+            if child is None:
+                if part in parent.__dict__ or part in parent._parameters or \
+                        part in parent._buffers:
+                    return False
+                child = _Scope()
+                parent.add_module(part, child)
+            elif not isinstance(child, _Scope):
+                return False
+            parent = child
+        last = parts[-1]
+        if last in parent.__dict__ or last in parent._modules or last in parent._parameters \
+                or last in parent._buffers:
+            return False
+        parent.register_parameter(last, tensor)
+        self.registered.add(id(tensor))
+        return True
 
     @staticmethod
     def _slot_name(initializer: str, slot: int, owned: dict) -> str:
@@ -392,25 +441,43 @@ class _Builder:
 
     # ------------------------------------------------------------------ placing modules
 
-    def _place(self, module: Module, info: NodeInfo, constants: dict) -> str:
-        """Register ``module`` at the path its weights' names give, else at a name made
-        from its operator (``relu3``)."""
-        names = [info.inputs[slot] for slot in sorted(constants)]
-        prefixes = {n.rsplit(".", 1)[0] for n in names if "." in n}
-        if len(prefixes) == 1:
-            path = prefixes.pop()
-            if self._try_place(module, path):
-                return path
-        parts = info.name.split("/")  # PyTorch's and ember's /features/features.1/Relu
-        if len(parts) >= 3 and parts[-2] and self._try_place(module, parts[-2]):
-            return parts[-2]
-        base = info.op_type.lower()
-        while True:
-            k = self.counts.get(base, 0)
-            self.counts[base] = k + 1
-            path = f"{base}{k}"
-            if self._try_place(module, path):
-                return path
+    def _place_all(self) -> None:
+        """Put every node's module in the tree: first those whose weights' names give a
+        path (``features.0.weight`` -> ``features.0``, when the module names its weight
+        the same), then the others at their node name's module path (PyTorch's and
+        ember's ``/features/features.1/Relu``), then at a name made from the operator."""
+        paths = {}
+        for module, info in self.pending:
+            states = dict(module.named_parameters()) | {
+                name: t for name, t in module.named_buffers()
+                if name.rsplit(".", 1)[-1] not in module._non_persistent_buffers}
+            own = {id(t): name for name, t in states.items()}
+            prefixes = set()
+            for name, held in self.shared.items():
+                if id(held) in own and "." in name:
+                    prefix, last = name.rsplit(".", 1)
+                    if own[id(held)] == last:
+                        prefixes.add(prefix)
+            if len(prefixes) == 1:
+                path = prefixes.pop()
+                if self._try_place(module, path):
+                    paths[id(module)] = path
+        for module, info in self.pending:
+            if id(module) in paths:
+                continue
+            parts = info.name.split("/")
+            if len(parts) >= 3 and parts[-2] and self._try_place(module, parts[-2]):
+                paths[id(module)] = parts[-2]
+                continue
+            base = info.op_type.lower()
+            while True:
+                k = self.counts.get(base, 0)
+                self.counts[base] = k + 1
+                if self._try_place(module, f"{base}{k}"):
+                    paths[id(module)] = f"{base}{k}"
+                    break
+        for step in self.model._plan:
+            step[0] = paths[id(step[1])]
 
     def _try_place(self, module: Module, path: str) -> bool:
         parts = path.split(".")
