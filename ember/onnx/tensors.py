@@ -74,7 +74,7 @@ def _from_raw(raw: bytes, dtype: np.dtype, dims: list, count: int, where: str) -
         raise OnnxError(f"{where}: holds {len(raw)} bytes, but shape {dims} of "
                         f"{dtype} needs {count * dtype.itemsize}")
     array = np.frombuffer(raw, dtype=dtype.newbyteorder("<"), count=count)
-    return array.astype(dtype).reshape(dims)  # a native-order copy (writeable)
+    return array.astype(dtype, copy=False).reshape(dims)  # read-only: users copy it
 
 
 def _typed_values(tensor, dtype: np.dtype):
