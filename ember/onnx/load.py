@@ -86,10 +86,12 @@ class OnnxModule(Module):
         env = dict(self._constants)
         for name, shape, x in zip(self.input_names, self.input_shapes, inputs, strict=True):
             x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
-            if len(shape) != x.ndim or any(isinstance(s, int) and s != n
-                                           for s, n in zip(shape, x.shape, strict=True)):
-                raise ValueError(f"{self.source}: input '{name}' must have shape "
-                                 f"{tuple(shape)}, got {tuple(x.shape)}")
+            # the rank must match; sizes may differ from the file's (a batch exported
+            # as 1 trains in batches of 32 wherever the graph computes its shapes)
+            if shape and len(shape) != x.ndim:
+                raise ValueError(f"{self.source}: input '{name}' must have "
+                                 f"{len(shape)} dimensions {tuple(shape)}, got shape "
+                                 f"{tuple(x.shape)}")
             env[name] = x
         for node, module, args, outputs in self._plan:
             values = [env[a] if isinstance(a, str) else a for a in args]
