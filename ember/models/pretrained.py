@@ -171,8 +171,9 @@ class SmallCNN_Weights(WeightsEnum):  # noqa: N801
     model = "small_cnn"
     FASHION_MNIST = Weights(
         "SmallCNN_Weights.FASHION_MNIST", "small_cnn", "small_cnn-fashion-mnist.safetensors",
-        "0000000000000000000000000000000000000000000000000000000000000000",
-        _meta("fashion-mnist", _FASHION, [0.0, 1.0], 0.0, test_examples=10000))
+        "6af6d7763406c59b8e2a05330df9733ff8490ffb78d38a73366e692d1d3baa95",
+        _meta("fashion-mnist", _FASHION, [0.28604060411453247, 0.3530242443084717], 0.8903,
+              test_examples=10000))
     DEFAULT = FASHION_MNIST
 
 
