@@ -145,7 +145,7 @@ def replace_head(model: Module, num_classes: int, name: str | None = None) -> Li
                   dtype=old.weight.dtype)
     parent_name, _, child = name.rpartition(".")
     parent = model.get_submodule(parent_name) if parent_name else model
-    setattr(parent, child, head)
+    parent._modules[child] = head  # in place: a Sequential keeps its order
     return head
 
 
