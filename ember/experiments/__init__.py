@@ -33,6 +33,7 @@ _MODULES = (
     "dying_relu", "overfitting", "sparsity", "batch_norm", "xor",
     "perceptron",
 )
+_MODULES += ("transfer",)
 DEFAULT_OUT = os.path.join("runs", "experiments")
 
 
