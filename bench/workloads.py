@@ -68,6 +68,20 @@ def _vgg_ember(em):
     return em.nn.Sequential(*_vgg_layers(em.nn))
 
 
+def _volumes_layers(nn):
+    return [nn.Conv3d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool3d(2),
+            nn.Conv3d(8, 16, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool3d(1), nn.Flatten(),
+            nn.Linear(16, 10)]
+
+
+def _volumes_torch(torch):
+    return torch.nn.Sequential(*_volumes_layers(torch.nn))
+
+
+def _volumes_ember(em):
+    return em.nn.Sequential(*_volumes_layers(em.nn))
+
+
 class _LSTMHead:
     """LSTM(28 -> 128) over 28 time steps (an image's rows), then a Linear on the last
     output: the classic row-by-row MNIST classifier."""
@@ -109,6 +123,8 @@ WORKLOADS = {
                  _lenet_torch, _lenet_ember, train=False),
         Workload("lstm", "LSTM input 28, hidden 128, 28 steps, batch 64, Linear head", 64,
                  (28, 28), _lstm_torch, _lstm_ember),
+        Workload("conv3d-small", "3-d CNN conv 8-pool-conv 16, global pool, on 1x16x16x16, "
+                 "batch 8", 8, (1, 16, 16, 16), _volumes_torch, _volumes_ember),
     ]
 }
 
@@ -128,7 +144,7 @@ def forward_flops(model, em, x) -> float:
     def count(module, inputs, output):
         if isinstance(module, em.nn.Linear):
             total[0] += 2.0 * output.numel() * module.in_features
-        elif type(module).__name__ == "Conv2d":
+        elif type(module).__name__ in ("Conv2d", "Conv3d"):
             k = np.prod(module.kernel_size) * module.in_channels / module.groups
             total[0] += 2.0 * output.numel() * k
         elif type(module).__name__ == "LSTM":  # 4 gates: x W_ih^T and h W_hh^T per step

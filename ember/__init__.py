@@ -70,7 +70,39 @@ __version__ = "0.1.0"
 if _os.environ.get("EMBER_KEEP_MEMORY", "1") != "0":
     _keep_freed_memory()  # reuse freed array memory instead of faulting it in every step
 
-from ember import data, datasets, explain, metrics, models, nn, optim, train  # noqa: E402
+from ember import data, datasets, explain, linalg, metrics, models, nn, optim, train  # noqa: E402
 from ember import special  # noqa: E402
 from ember.summary import summary  # noqa: E402
+
+# PyTorch's API surface (issue 13): devices, Size, typed constructors, namespaces
+# isort: split
+from ember import accelerator, backends, cuda, utils  # noqa: E402
+from ember.devices import device, get_default_device, set_default_device  # noqa: E402
+from ember.size import Size  # noqa: E402
+from ember.tensor_types import (  # noqa: E402
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
+
+# isort: split
+from ember.inplace import *  # noqa: E402, F403  (em.relu_(x), em.zero_(x), ...)
+
+# Optional packages that need extras, imported on first use: `em.tune` needs Optuna.
+_LAZY_SUBPACKAGES = ("tune",)
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"ember.{name}")
+    raise AttributeError(f"module 'ember' has no attribute {name!r}")
+
 from ember import onnx  # noqa: E402  (em.onnx.export, em.onnx.load)

@@ -22,7 +22,8 @@ import math
 import numpy as np
 
 from ember import dtypes
-from ember.ops import arithmetic, compare, elementwise, reduction, special
+from ember.errors import DtypeError, ShapeError
+from ember.ops import arithmetic, bitwise, compare, elementwise, reduction, special
 from ember.ops import shape as shape_ops
 from ember.tensor import Tensor
 
@@ -128,6 +129,8 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
     if rounding_mode == "floor":
         return compare.floor_divide(input, other)
     if rounding_mode == "trunc":
+        if _integral(input) and _integral(other):  # integers stay integers, as in PyTorch
+            return bitwise.trunc_divide(input, other)
         return elementwise.sign(arithmetic.div(input, other)) * floor(
             abs(arithmetic.div(input, other))
         )
@@ -160,7 +163,7 @@ def matmul(input, other) -> Tensor:
 def mm(input, mat2) -> Tensor:
     """Product of two matrices (2-d only; see :func:`matmul` for batches)."""
     if _t(input).ndim != 2 or _t(mat2).ndim != 2:
-        raise ValueError(f"mm: expected two matrices, got shapes {_t(input).shape} and "
+        raise ShapeError(f"mm: expected two matrices, got shapes {_t(input).shape} and "
                          f"{_t(mat2).shape}")
     return arithmetic.matmul(input, mat2)
 
@@ -168,17 +171,13 @@ def mm(input, mat2) -> Tensor:
 def dot(input, other) -> Tensor:
     """Inner product of two vectors (1-d only)."""
     if _t(input).ndim != 1 or _t(other).ndim != 1:
-        raise ValueError(f"dot: expected two vectors, got shapes {_t(input).shape} and "
+        raise ShapeError(f"dot: expected two vectors, got shapes {_t(input).shape} and "
                          f"{_t(other).shape}")
     return arithmetic.matmul(input, other)
 
 
 def floor_divide(input, other) -> Tensor:
     return compare.floor_divide(input, other)
-
-
-def remainder(input, other) -> Tensor:
-    return compare.remainder(input, other)
 
 
 # ---------------------------------------------------------------------------- elementwise
@@ -213,7 +212,9 @@ def rsqrt(input) -> Tensor:
 
 
 def square(input) -> Tensor:
-    """input * input."""
+    """input * input (bools square to int64, as in PyTorch)."""
+    if getattr(input, "dtype", None) == dtypes.bool_:
+        input = _t(input).type(dtypes.int64)
     return arithmetic.mul(input, input)
 
 
@@ -244,11 +245,6 @@ def where(condition, input=None, other=None) -> Tensor:
     return elementwise.where(condition, input, other)
 
 
-def masked_fill(input, mask, value) -> Tensor:
-    """``input`` with ``value`` wherever ``mask`` is True."""
-    return elementwise.where(mask, value, input)
-
-
 def nonzero(input, *, as_tuple: bool = False):
     """Indices of the nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-d ones."""
     x = _t(input)
@@ -262,8 +258,10 @@ def nonzero(input, *, as_tuple: bool = False):
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None) -> Tensor:
-    """Sum of the elements (over ``dim``, all by default)."""
+    """Sum of the elements (over ``dim``, all by default); integers and bools sum in int64."""
     x = _t(input) if dtype is None else _t(input).type(dtype)
+    if x.dtype.kind in "biu" and x.dtype != dtypes.int64:  # as PyTorch: uint8 sums to int64
+        x = x.type(dtypes.int64)
     return reduction.sum(x, axis=_dims(_axis(dim, axis), x.ndim, "sum"),
                          keepdims=_keep(keepdim, keepdims))
 
@@ -272,8 +270,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     """Arithmetic mean of the elements (over ``dim``, all by default)."""
     x = _t(input) if dtype is None else _t(input).type(dtype)
     if x.dtype.kind != "f":
-        raise TypeError(f"mean(): needs a floating-point tensor, got {x.dtype}; "
-                        "convert it with .float()")
+        raise DtypeError(f"mean(): needs a floating-point tensor, got {x.dtype}; "
+                         "convert it with .float()")
     return reduction.mean(x, axis=_dims(_axis(dim, axis), x.ndim, "mean"),
                           keepdims=_keep(keepdim, keepdims))
 
@@ -309,12 +307,16 @@ def _extreme(op, input, dim, keepdim, axis, keepdims):
     dim = _axis(dim, axis)
     if isinstance(dim, Tensor):  # max(input, other): elementwise
         return (elementwise.maximum if op == "max" else elementwise.minimum)(x, dim)
-    if x.numel() == 0:
-        raise RuntimeError(f"{op}(): cannot reduce an empty tensor")
     if dim is None:
+        if x.numel() == 0:
+            raise RuntimeError(f"{op}(): Expected reduction dim to be specified for "
+                               "input.numel() == 0. Specify the reduction dim with the 'dim' "
+                               "argument.")
         full = reduction.amax if op == "max" else reduction.amin
         return full(x, axis=None, keepdims=False)
     d = _dim(dim, x.ndim, op)
+    if x.ndim and x.shape[d] == 0:
+        raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
     keep = _keep(keepdim, keepdims)
     if x.ndim == 0:
         return (max_result if op == "max" else min_result)(x, Tensor._wrap(np.zeros((), np.int64)))
@@ -442,19 +444,16 @@ def reshape(input, *shape) -> Tensor:
     target = _shape_args(shape, "reshape")
     known = math.prod(s for s in target if s != -1)
     if target.count(-1) > 1 or builtins.any(s < -1 for s in target):
-        raise ValueError(f"reshape: invalid shape {target}")
+        raise ShapeError(f"reshape: invalid shape {target}")
     if -1 in target:
         if known == 0 or x.numel() % known:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
+            raise ShapeError(f"reshape: cannot reshape a tensor of shape {x.shape} "
                              f"({x.numel()} elements) into {target}")
         target = tuple(x.numel() // known if s == -1 else s for s in target)
     elif known != x.numel():
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
+        raise ShapeError(f"reshape: cannot reshape a tensor of shape {x.shape} "
                          f"({x.numel()} elements) into {target}")
     return shape_ops.reshape(x, shape=target)
-
-
-view = reshape
 
 
 def view_as(input, other) -> Tensor:
@@ -482,7 +481,7 @@ def permute(input, *dims) -> Tensor:
     dims = _shape_args(dims, "permute")
     axes = tuple(_dim(d, x.ndim, "permute") for d in dims)
     if sorted(axes) != list(range(x.ndim)):
-        raise ValueError(f"permute(): {dims} is not a permutation of the {x.ndim} dimensions "
+        raise ShapeError(f"permute(): {dims} is not a permutation of the {x.ndim} dimensions "
                          f"of a tensor of shape {x.shape}")
     return shape_ops.permute(x, axes=axes)
 
@@ -503,7 +502,7 @@ def t(input) -> Tensor:
     """The transpose of a matrix (tensors of at most 2 dimensions)."""
     x = _t(input)
     if x.ndim > 2:
-        raise ValueError(f"t(): expects a tensor of at most 2 dimensions, got shape {x.shape}")
+        raise ShapeError(f"t(): expects a tensor of at most 2 dimensions, got shape {x.shape}")
     return x if x.ndim < 2 else transpose(x, 0, 1)
 
 
@@ -535,7 +534,7 @@ def expand(input, *sizes) -> Tensor:
     x = _t(input)
     sizes = _shape_args(sizes, "expand")
     if len(sizes) < x.ndim:
-        raise ValueError(f"expand: cannot expand shape {x.shape} to {sizes} (fewer dimensions)")
+        raise ShapeError(f"expand: cannot expand shape {x.shape} to {sizes} (fewer dimensions)")
     lead = len(sizes) - x.ndim
     target = tuple(
         x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes)
@@ -556,9 +555,9 @@ def broadcast_to(input, shape) -> Tensor:
     try:
         np.broadcast_shapes(x.shape, shape)
     except ValueError:
-        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
+        raise ShapeError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
     if np.broadcast_shapes(x.shape, shape) != shape:
-        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}")
+        raise ShapeError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}")
     return shape_ops.broadcast_to(x, shape=shape)
 
 
@@ -574,7 +573,7 @@ def repeat(input, *sizes) -> Tensor:
     x = _t(input)
     sizes = _shape_args(sizes, "repeat")
     if len(sizes) < x.ndim:
-        raise ValueError(f"repeat: needs at least {x.ndim} sizes for shape {x.shape}, "
+        raise ShapeError(f"repeat: needs at least {x.ndim} sizes for shape {x.shape}, "
                          f"got {sizes}")
     return shape_ops.tile(x, reps=sizes)
 
@@ -587,19 +586,6 @@ def flip(input, dims=None, *, axis=None) -> Tensor:
         raise TypeError("flip(): missing the dimensions to reverse (dims=...)")
     dims = (dims,) if isinstance(dims, (builtins.int, np.integer)) else tuple(dims)
     return shape_ops.flip(x, axis=tuple(_dim(d, x.ndim, "flip") for d in dims))
-
-
-def gather(input, dim: int, index) -> Tensor:
-    """out[i][j][k] = input[index[i][j][k]][j][k] for dim=0 (and so on);
-    the gradient is scatter-added back, so repeated indices accumulate."""
-    x = _t(input)
-    index = _t(index)
-    if index.dtype.kind not in "iu":
-        raise TypeError(f"gather(): index must be an integer tensor, got {index.dtype}")
-    if index.ndim != x.ndim:
-        raise ValueError(f"gather(): index has {index.ndim} dimensions but input has {x.ndim} "
-                         f"(shapes {index.shape} and {x.shape})")
-    return shape_ops.gather(x, index._data, axis=_dim(dim, x.ndim, "gather"))
 
 
 def split(tensor, split_size_or_sections, dim: int = 0, *, axis=None) -> tuple:
@@ -617,7 +603,7 @@ def split(tensor, split_size_or_sections, dim: int = 0, *, axis=None) -> tuple:
     else:
         sizes = [builtins.int(s) for s in split_size_or_sections]
         if builtins.sum(sizes) != n:
-            raise ValueError(f"split(): sizes {sizes} do not add up to {n}, the size of "
+            raise ShapeError(f"split(): sizes {sizes} do not add up to {n}, the size of "
                              f"dimension {dim}")
     pieces, start = [], 0
     for size in sizes:
@@ -666,7 +652,7 @@ def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
         if x.ndim != first.ndim or builtins.any(
             a != b for j, (a, b) in enumerate(zip(x.shape, first.shape, strict=True)) if j != d
         ):
-            raise ValueError(f"cat: tensor {i} has shape {x.shape}, which does not match "
+            raise ShapeError(f"cat: tensor {i} has shape {x.shape}, which does not match "
                              f"shape {first.shape} of tensor 0 outside dimension {d}")
     return shape_ops.cat(*tensors, axis=d)
 
@@ -681,7 +667,7 @@ def stack(tensors, dim: int = 0, *, axis=None) -> Tensor:
     d = _dim(_axis(dim, axis) if axis is not None else dim, first.ndim, "stack", extra=1)
     for i, x in enumerate(tensors[1:], 1):
         if x.shape != first.shape:
-            raise ValueError(f"stack: tensor {i} has shape {x.shape} but tensor 0 has "
+            raise ShapeError(f"stack: tensor {i} has shape {x.shape} but tensor 0 has "
                              f"shape {first.shape}")
     return shape_ops.stack(*tensors, axis=d)
 
@@ -691,15 +677,15 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
     from the LAST dimension: ``(left, right, top, bottom)`` pads width then height.
 
     Modes: ``constant`` (with ``value``, 0 by default), ``reflect``, ``replicate``,
-    ``circular``.
+    ``circular``. A negative amount crops that side (before the other sides are padded).
     """
     x = _t(input)
     pad = tuple(builtins.int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad: expects an even number of values, at most 2 per dimension, "
+        raise ShapeError(f"pad: expects an even number of values, at most 2 per dimension, "
                          f"got {pad} for a tensor of shape {x.shape}")
-    if builtins.any(p < 0 for p in pad):
-        raise ValueError(f"pad: negative padding {pad} is not supported; slice the tensor")
+    if builtins.any(p < 0 for p in pad):  # a negative amount crops (as PyTorch)
+        return _pad_and_crop(x, pad, mode, value)
     if mode not in ("constant", "reflect", "replicate", "circular"):
         raise ValueError(f"pad: unknown mode {mode!r}; expected 'constant', 'reflect', "
                          "'replicate' or 'circular'")
@@ -708,15 +694,40 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
         widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
         size = x.shape[x.ndim - 1 - i]
         if mode == "reflect" and builtins.max(pad[2 * i], pad[2 * i + 1]) >= size:
-            raise ValueError(f"pad: reflect padding {pad[2 * i:2 * i + 2]} must be smaller "
+            raise ShapeError(f"pad: reflect padding {pad[2 * i:2 * i + 2]} must be smaller "
                              f"than the dimension's size {size}")
         if mode == "circular" and builtins.max(pad[2 * i], pad[2 * i + 1]) > size:
-            raise ValueError(f"pad: circular padding {pad[2 * i:2 * i + 2]} must not exceed "
+            raise ShapeError(f"pad: circular padding {pad[2 * i:2 * i + 2]} must not exceed "
                              f"the dimension's size {size}")
     if mode != "constant" and value:
         raise ValueError(f"pad: value is only used by mode 'constant', not {mode!r}")
     return shape_ops.pad(x, pad_width=tuple(widths), mode=mode,
                          value=0.0 if value is None else value)
+
+
+def _pad_and_crop(x: Tensor, amounts: tuple, mode: str, value) -> Tensor:
+    """Padding with negative amounts, which crop: PyTorch pads the positive amounts first
+    and then crops, except in ``circular`` mode, which crops first (and wraps around
+    what is left)."""
+    crop = [slice(None)] * x.ndim
+    for i in range(len(amounts) // 2):
+        d = x.ndim - 1 - i
+        before, after = builtins.max(-amounts[2 * i], 0), builtins.max(-amounts[2 * i + 1], 0)
+        grown = x.shape[d] + builtins.max(amounts[2 * i], 0) + builtins.max(amounts[2 * i + 1], 0)
+        if before + after >= grown:
+            raise RuntimeError(f"pad: the padding {amounts} leaves nothing of dimension {d} of "
+                               f"size {x.shape[d]} (input of shape {x.shape})")
+        crop[d] = (before, after)
+    positive = tuple(builtins.max(p, 0) for p in amounts)
+
+    def cropped(t: Tensor) -> Tensor:
+        key = tuple(s if isinstance(s, slice) else slice(s[0], t.shape[d] - s[1])
+                    for d, s in enumerate(crop))
+        return shape_ops.getitem_basic(t, key=key)
+
+    if mode == "circular":
+        return pad(cropped(x), positive, mode, value)
+    return cropped(pad(x, positive, mode, value))
 
 
 def clone(input) -> Tensor:
@@ -727,7 +738,7 @@ def clone(input) -> Tensor:
 def contiguous(input) -> Tensor:
     """Self if its memory is already row-major contiguous, else a contiguous copy."""
     x = _t(input)
-    return x if x._data.flags.c_contiguous else clone(x)
+    return x if x._data.flags.c_contiguous else shape_ops.clone(x, order="C")
 
 
 def astype(input, dtype) -> Tensor:
@@ -735,33 +746,48 @@ def astype(input, dtype) -> Tensor:
     return shape_ops.astype(input, dtype=dtypes.as_dtype(dtype))
 
 
-def getitem(input, key) -> Tensor:
-    """``input[key]``: basic indexing gives a view, integer/boolean arrays a copy whose
-    gradient scatter-adds (repeated indices accumulate)."""
-    key = _index_key(key)
-    if _is_advanced(key):
-        return shape_ops.getitem_advanced(input, key=key)
-    return shape_ops.getitem_basic(input, key=key)
-
-
 def _index_key(key):
-    """An index with tensors and lists replaced by arrays."""
+    """An index with tensors and lists replaced by arrays (NumPy's order; ``x[key]`` in
+    PyTorch's order is :func:`ember.tensor_functions.indexing.split_key`)."""
     if isinstance(key, tuple):
         return tuple(_index_part(k) for k in key)
     return _index_part(key)
 
 
 def _index_part(k):
-    if isinstance(k, Tensor):
+    """One part of an index as NumPy takes it: tensors and lists become arrays."""
+    if isinstance(k, Tensor):  # a 0-d integer tensor selects, as an int (as in PyTorch)
+        if k.ndim == 0 and k.dtype.kind in "iu":
+            return builtins.int(k._data)
         return k._data
     if isinstance(k, list):
         return np.asarray(k)
     return k
 
 
-def _is_advanced(key) -> bool:
-    parts = key if isinstance(key, tuple) else (key,)
-    return builtins.any(isinstance(k, np.ndarray) for k in parts)
+# PyTorch's wider tensor API, one family per module (indexing, sorting, maths, ...)
+from ember.tensor_functions import *  # noqa: E402,F403
+
+# ---------------------------------------------------------------------------- bits
+
+
+def _integral(x) -> bool:
+    """Whether ``x`` (a tensor, array or Python number) holds integers or bools."""
+    dtype = getattr(x, "dtype", None)
+    return dtype.kind in "iub" if dtype is not None else isinstance(x, builtins.int)
+
+
+bitwise_and, bitwise_or, bitwise_xor = (bitwise.bitwise_and, bitwise.bitwise_or,
+                                        bitwise.bitwise_xor)
+bitwise_not = bitwise.bitwise_not
+bitwise_left_shift, bitwise_right_shift = bitwise.bitwise_left_shift, bitwise.bitwise_right_shift
+greater_equal, less_equal, not_equal = ge, le, ne
+
+
+# out= for the functions PyTorch gives it (ember/out.py); keep this block after every def
+from ember import out as _out  # noqa: E402
+
+_out.add_out_keyword(globals())
 
 
 __all__ = [

@@ -20,15 +20,18 @@ import copy
 
 import numpy as np
 
-from ember import dtypes
+from ember import devices, dtypes
 from ember.autograd import engine
+from ember.errors import ShapeError
+from ember.size import Size
 
 
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     Create tensors with :func:`ember.tensor` and the creation functions (``zeros``,
-    ``randn``, ...); ``Tensor(data)`` is the same as ``ember.tensor(data)``.
+    ``randn``, ...); ``Tensor(data)`` is the same as ``ember.tensor(data)``, and
+    ``Tensor(2, 3)`` (sizes) an uninitialised float tensor, as ``torch.Tensor(2, 3)``.
 
     Attributes:
         grad: the accumulated gradient (a Tensor), or None before any backward().
@@ -40,10 +43,19 @@ class Tensor:
     __array_ufunc__ = None  # NumPy defers `array + tensor` to Tensor.__radd__
     __hash__ = object.__hash__  # `==` is elementwise, so hash by identity, as PyTorch does
 
-    def __init__(self, data, dtype=None, requires_grad: bool = False) -> None:
+    def __init__(self, *data, dtype=None, requires_grad: bool = False, device=None) -> None:
         from ember.creation import _as_array
+        from ember.tensor_types import is_sizes
 
-        self._data = _as_array(data, dtype, copy=True)
+        devices.check_device(device, "Tensor")
+        if not data or is_sizes(data):  # Tensor(2, 3): sizes, as torch.Tensor
+            size = tuple(data[0]) if len(data) == 1 and isinstance(data[0], tuple) else data
+            size = size if data else (0,)
+            data = (np.empty(size, dtypes.as_dtype(dtype) or dtypes.get_default_dtype()),)
+        if len(data) != 1:
+            raise TypeError(f"Tensor(): expected sizes (ints) or one sequence of data, got "
+                            f"{len(data)} arguments")
+        self._data = _as_array(data[0], dtype, copy=True)
         self._grad = None
         self._node = None
         self._vc = [0]
@@ -126,8 +138,8 @@ class Tensor:
         self._vc[0] += 1
 
     @property
-    def shape(self) -> tuple:
-        return self._data.shape
+    def shape(self) -> Size:
+        return Size(self._data.shape)
 
     @property
     def ndim(self) -> int:
@@ -138,8 +150,17 @@ class Tensor:
         return self._data.dtype
 
     @property
-    def device(self) -> str:
-        return "cpu" if type(self._data) is np.ndarray else "gpu"
+    def device(self) -> devices.device:
+        """Where the values live: ``device(type='cpu')`` (ember computes on the CPU)."""
+        return devices.CPU
+
+    @property
+    def is_cpu(self) -> bool:
+        return True
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
 
     @property
     def is_leaf(self) -> bool:
@@ -166,7 +187,7 @@ class Tensor:
     def size(self, dim: int | None = None):
         """The shape, or the length of dimension ``dim`` (as ``torch.Tensor.size``)."""
         if dim is None:
-            return self._data.shape
+            return Size(self._data.shape)
         return self._data.shape[dim]
 
     def dim(self) -> int:
@@ -207,7 +228,7 @@ class Tensor:
     def item(self):
         """The value of a one-element tensor as a Python number."""
         if self._data.size != 1:
-            raise ValueError(
+            raise ShapeError(
                 f"item(): only one-element tensors can be converted to a Python scalar, "
                 f"this one has shape {self.shape}"
             )
@@ -241,36 +262,49 @@ class Tensor:
         return format(str(self), spec)
 
     def to(self, *args, **kwargs) -> Tensor:
-        """``to(dtype)``, ``to("cpu")`` or ``to(other_tensor)``: a converted tensor, or self."""
-        dtype = kwargs.pop("dtype", None)
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, str):
-                if a != "cpu":
-                    raise ValueError(f"to(): unsupported device {a!r} (ember runs on the CPU)")
-            else:
-                dtype = a
-        kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("copy", None)
-        if kwargs:
-            raise TypeError(f"to(): unexpected arguments {sorted(kwargs)}")
-        return self if dtype is None else self.type(dtype)
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other_tensor)``:
+        a converted tensor, or self when nothing changes (``copy=True`` always copies).
+
+        The device must be one ember has (the CPU); another is a DeviceError.
+        """
+        _, dtype, copy = devices.parse_to(args, kwargs, "to")
+        if dtype is not None and dtypes.as_dtype(dtype) != self.dtype:
+            return self.type(dtype)
+        return F.clone(self) if copy else self
 
     def cpu(self) -> Tensor:
         return self
 
-    def type(self, dtype=None):
-        """Without arguments, the dtype's name; with a dtype, a converted tensor (or self)."""
+    def cuda(self, device=None, non_blocking: bool = False) -> Tensor:
+        """A copy on a CUDA GPU: ember has none, so this is a DeviceError."""
+        devices.check_device("cuda" if device is None else device, "cuda")
+        return self
+
+    def pin_memory(self) -> Tensor:
+        raise devices.DeviceError("pin_memory(): pinned memory needs an accelerator, and "
+                                  "ember has none")
+
+    def is_pinned(self) -> bool:
+        return False
+
+    def type(self, dtype=None, non_blocking: bool = False):
+        """Without arguments, the tensor type's name (``'ember.FloatTensor'``); with a
+        dtype, a legacy type (``em.LongTensor``) or its name, a converted tensor (or self).
+        """
+        from ember import tensor_types
+
         if dtype is None:
-            return str(self.dtype)
+            return tensor_types.type_name(self.dtype)
+        if isinstance(dtype, str):
+            dtype = tensor_types.dtype_of_name(dtype)
         dtype = dtypes.as_dtype(dtype)
         if dtype == self.dtype:
             return self
         return F.astype(self, dtype)
 
-    astype = type
+    def astype(self, dtype) -> Tensor:
+        """A copy converted to ``dtype`` (NumPy's spelling of ``type(dtype)``)."""
+        return self.type(dtype)
 
     def float(self) -> Tensor:
         return self.type(dtypes.float32)
@@ -337,6 +371,21 @@ class Tensor:
         hooks.append(hook)
         return _HookHandle(hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` once this leaf's ``.grad`` holds all of a backward pass's
+        contributions (not in a pass that gives it no gradient), as PyTorch's;
+        DistributedDataParallel starts a gradient reduction there. Returns a handle whose
+        ``remove()`` unregisters it."""
+        if self._node is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook(): post accumulate grad "
+                               "hooks cannot be registered on non-leaf tensors")
+        if not self._requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook(): the tensor does not "
+                               "require grad")
+        hooks = engine.post_accumulate_grad_hooks(self)
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
     def __deepcopy__(self, memo) -> Tensor:
         if self._node is not None:
             raise RuntimeError(
@@ -353,134 +402,8 @@ class Tensor:
         return new
 
     # ------------------------------------------------------------------ in place
-
-    def _check_inplace(self, name: str, *others) -> None:
-        if not engine._mode.enabled:
-            return
-        if self._requires_grad or builtins.any(
-            isinstance(o, Tensor) and o._requires_grad for o in others
-        ):
-            if self._node is None and self._requires_grad:
-                raise RuntimeError(
-                    f"{name}: a leaf tensor that requires grad cannot be changed in place "
-                    "while gradients are recorded; do it inside em.no_grad(), as optimisers do"
-                )
-            raise RuntimeError(
-                f"{name}: in-place ops are not recorded for backward(); use the "
-                f"out-of-place form (y = {name.rstrip('_')}(...)) instead"
-            )
-
-    def _write(self, name: str, write) -> Tensor:
-        """Apply ``write(array)`` to this tensor's array in place and bump its version."""
-        try:
-            write(self._data)
-        except ValueError as error:
-            if not self._data.flags.writeable:
-                raise RuntimeError(
-                    f"{name}: this tensor is a read-only view (from expand/broadcast_to); "
-                    "clone() it before changing it in place"
-                ) from None
-            raise ValueError(f"{name}: {error}") from None
-        except TypeError as error:  # NumPy's casting error, e.g. float into int64
-            raise TypeError(f"{name}: {error}") from None
-        self._vc[0] += 1
-        return self
-
-    def _inplace_binary(self, name, ufunc, other, alpha=1) -> Tensor:
-        self._check_inplace(name, other)
-        other = other._data if isinstance(other, Tensor) else other
-        if alpha != 1:
-            other = other * alpha
-        return self._write(name, lambda a: ufunc(a, other, out=a, casting="same_kind"))
-
-    def add_(self, other, *, alpha=1) -> Tensor:
-        """self += alpha * other, in place."""
-        return self._inplace_binary("add_", np.add, other, alpha)
-
-    def sub_(self, other, *, alpha=1) -> Tensor:
-        """self -= alpha * other, in place."""
-        return self._inplace_binary("sub_", np.subtract, other, alpha)
-
-    def mul_(self, other) -> Tensor:
-        """self *= other, in place."""
-        return self._inplace_binary("mul_", np.multiply, other)
-
-    def div_(self, other) -> Tensor:
-        """self /= other, in place."""
-        return self._inplace_binary("div_", np.true_divide, other)
-
-    def pow_(self, exponent) -> Tensor:
-        """self **= exponent, in place."""
-        return self._inplace_binary("pow_", np.power, exponent)
-
-    def zero_(self) -> Tensor:
-        """Fill with zeros, in place."""
-        return self.fill_(0)
-
-    def fill_(self, value) -> Tensor:
-        """Fill with ``value``, in place."""
-        self._check_inplace("fill_", value)
-        value = value._data if isinstance(value, Tensor) else value
-        return self._write("fill_", lambda a: a.__setitem__(Ellipsis, value))
-
-    def copy_(self, src) -> Tensor:
-        """Copy ``src`` (broadcast to this shape, cast to this dtype) into self, in place."""
-        self._check_inplace("copy_", src)
-        src = src._data if isinstance(src, Tensor) else np.asarray(src)
-        if np.broadcast_shapes(src.shape, self.shape) != self.shape:
-            raise ValueError(f"copy_: cannot copy a tensor of shape {tuple(src.shape)} "
-                             f"into one of shape {self.shape}")
-        return self._write("copy_", lambda a: np.copyto(a, src, casting="unsafe"))
-
-    def clamp_(self, min=None, max=None) -> Tensor:
-        """Clamp to [min, max], in place."""
-        self._check_inplace("clamp_")
-        return self._write("clamp_", lambda a: np.clip(a, min, max, out=a))
-
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        """Fill with samples of U(a, b) from the global generator, in place."""
-        from ember import random
-
-        self._check_inplace("uniform_")
-        values = random.generator().uniform(a, b, self.shape)
-        return self._write("uniform_", lambda x: np.copyto(x, values, casting="unsafe"))
-
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        """Fill with samples of N(mean, std^2) from the global generator, in place."""
-        from ember import random
-
-        self._check_inplace("normal_")
-        values = random.generator().normal(mean, std, self.shape)
-        return self._write("normal_", lambda x: np.copyto(x, values, casting="unsafe"))
-
-    def __setitem__(self, key, value) -> None:
-        self._check_inplace("__setitem__", value)
-        key = F._index_key(key)
-        value = value._data if isinstance(value, Tensor) else value
-        self._write("__setitem__", lambda a: a.__setitem__(key, value))
-
-    # In-place operators. While gradients are recorded on this tensor they fall back to
-    # the out-of-place op (`loss += penalty` rebinds `loss` to a new node), so they can
-    # never corrupt a graph; otherwise they change the array in place, as in PyTorch.
-
-    def _augmented(self, name, out_of_place, other):
-        if engine._mode.enabled and (
-            self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)
-        ):
-            return out_of_place(self, other)
-        return getattr(self, name)(other)
-
-    def __iadd__(self, other):
-        return self._augmented("add_", Tensor.__add__, other)
-
-    def __isub__(self, other):
-        return self._augmented("sub_", Tensor.__sub__, other)
-
-    def __imul__(self, other):
-        return self._augmented("mul_", Tensor.__mul__, other)
-
-    def __itruediv__(self, other):
-        return self._augmented("div_", Tensor.__truediv__, other)
+    # add_, mul_, relu_, copy_, __setitem__, __iadd__, ...: see ember/inplace.py (installed
+    # below), which records them for backward as PyTorch does.
 
     # ------------------------------------------------------------------ operators
 
@@ -538,6 +461,9 @@ class Tensor:
     def __mod__(self, other):
         return F.remainder(self, other)
 
+    def __rmod__(self, other):
+        return F.remainder(other, self)
+
     def __eq__(self, other):
         return F.eq(self, other)
 
@@ -557,16 +483,40 @@ class Tensor:
         return F.ge(self, other)
 
     def __and__(self, other):
-        return F.logical_and(self, other)
+        return F.bitwise_and(self, _operand(other))
+
+    def __rand__(self, other):
+        return F.bitwise_and(_operand(other), self)
 
     def __or__(self, other):
-        return F.logical_or(self, other)
+        return F.bitwise_or(self, _operand(other))
+
+    def __ror__(self, other):
+        return F.bitwise_or(_operand(other), self)
 
     def __xor__(self, other):
-        return F.logical_xor(self, other)
+        return F.bitwise_xor(self, _operand(other))
+
+    def __rxor__(self, other):
+        return F.bitwise_xor(_operand(other), self)
 
     def __invert__(self):
-        return F.logical_not(self)
+        if self._data.dtype.kind == "f":
+            raise TypeError("~ (operator.invert) is only implemented on integer and bool "
+                            f"tensors, not {self.dtype}")
+        return F.bitwise_not(self)
+
+    def __lshift__(self, other):
+        return F.bitwise_left_shift(self, _operand(other))
+
+    def __rlshift__(self, other):
+        return F.bitwise_left_shift(_operand(other), self)
+
+    def __rshift__(self, other):
+        return F.bitwise_right_shift(self, _operand(other))
+
+    def __rrshift__(self, other):
+        return F.bitwise_right_shift(_operand(other), self)
 
     def __getitem__(self, key):
         return F.getitem(self, key)
@@ -585,26 +535,36 @@ class Tensor:
 
     # ------------------------------------------------------------------ new tensors
 
-    def new_zeros(self, *size, dtype=None, requires_grad=False) -> Tensor:
+    def new_zeros(self, *size, dtype=None, requires_grad=False, device=None) -> Tensor:
         from ember import creation
 
-        return creation.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return creation.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad,
+                              device=device)
 
-    def new_ones(self, *size, dtype=None, requires_grad=False) -> Tensor:
+    def new_ones(self, *size, dtype=None, requires_grad=False, device=None) -> Tensor:
         from ember import creation
 
-        return creation.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return creation.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad,
+                             device=device)
 
-    def new_full(self, size, fill_value, dtype=None, requires_grad=False) -> Tensor:
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False,
+                 device=None) -> Tensor:
         from ember import creation
 
         return creation.full(size, fill_value, dtype=dtype or self.dtype,
-                             requires_grad=requires_grad)
+                             requires_grad=requires_grad, device=device)
 
-    def new_tensor(self, data, dtype=None, requires_grad=False) -> Tensor:
+    def new_empty(self, *size, dtype=None, requires_grad=False, device=None) -> Tensor:
         from ember import creation
 
-        return creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return creation.empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad,
+                              device=device)
+
+    def new_tensor(self, data, dtype=None, requires_grad=False, device=None) -> Tensor:
+        from ember import creation
+
+        return creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad,
+                               device=device)
 
 
 class _HookHandle:
@@ -670,5 +630,71 @@ _FUNCTION_METHODS = (
     "contiguous", "repeat", "view_as", "reshape_as", "expand_as", "unbind",
 )
 for _name in _FUNCTION_METHODS:
-    setattr(Tensor, _name, getattr(F, _name))
-del _name
+    _function = getattr(F, _name)
+    setattr(Tensor, _name, getattr(_function, "without_out", _function))  # methods take no out=
+del _name, _function
+
+# The wider tensor API (ember.tensor_functions and ember.linalg) as methods, likewise.
+from ember.tensor_functions import shapes as _shapes  # noqa: E402
+
+_MORE_FUNCTION_METHODS = (
+    "tan", "asin", "acos", "atan", "atan2", "arcsin", "arccos", "arctan", "arctan2",
+    "sinh", "cosh", "asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "hypot",
+    "log2", "log10", "exp2", "expm1", "logaddexp", "logaddexp2", "trunc", "fix", "frac",
+    "fmod", "remainder", "copysign", "lerp", "isneginf", "isposinf", "signbit", "isreal",
+    "nan_to_num", "reciprocal", "deg2rad", "rad2deg", "sinc", "logit", "xlogy",
+    "float_power", "sgn", "fmax", "fmin", "positive", "clamp_min", "clamp_max", "addcmul",
+    "addcdiv", "ldexp", "heaviside", "isin", "isclose", "allclose", "equal",
+    "prod", "std_mean", "var_mean", "nansum", "nanmean", "count_nonzero", "aminmax",
+    "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "diff",
+    "sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode", "unique",
+    "unique_consecutive", "bincount", "histc",
+    "gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add",
+    "index_copy", "index_fill", "index_put", "put", "masked_select", "masked_fill",
+    "masked_scatter", "take", "take_along_dim", "argwhere", "nonzero", "select",
+    "dot", "vdot", "inner", "outer", "ger", "mv", "bmm", "baddbmm", "addmm", "addmv",
+    "addbmm", "addr", "tensordot", "kron", "trace", "cross", "dist", "norm", "det",
+    "logdet", "slogdet", "inverse", "pinverse", "matrix_power", "cholesky", "svd", "qr",
+    "tril", "triu", "diag", "diag_embed", "diagonal", "diagflat", "roll", "rot90",
+    "fliplr", "flipud", "repeat_interleave", "unflatten", "narrow", "movedim", "moveaxis",
+    "swapdims", "swapaxes", "tile", "tensor_split", "hsplit", "vsplit", "dsplit", "ravel",
+    "view",
+)
+for _name in _MORE_FUNCTION_METHODS:
+    _function = getattr(F, _name)
+    setattr(Tensor, _name, getattr(_function, "without_out", _function))
+del _name, _function
+Tensor.unfold = _shapes.unfold  # Tensor.unfold(dimension, size, step): sliding windows
+
+
+def _is_contiguous(self, memory_format=None) -> bool:
+    """Whether the elements lie in memory in row-major order without gaps (as PyTorch's
+    ``is_contiguous``; ``view`` needs it, ``contiguous()`` makes it so)."""
+    return builtins.bool(self._data.flags.c_contiguous)
+
+
+Tensor.is_contiguous = _is_contiguous
+
+
+def _where(self, condition, other) -> Tensor:
+    """``x.where(condition, y)``: x where condition holds, else y (PyTorch's order)."""
+    return F.where(condition, self, other)
+
+
+Tensor.where = _where
+
+# PyTorch's methods added for issue 13 (the same rule: the function, tensor first)
+_API_METHODS = (
+    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
+    "bitwise_right_shift", "logical_and", "logical_or", "logical_xor", "logical_not",
+    "floor_divide",
+)
+for _name in _API_METHODS:
+    _function = getattr(F, _name)
+    setattr(Tensor, _name, getattr(_function, "without_out", _function))
+del _name, _function
+
+# the in-place methods and operators (x.add_(y), x[i] = v, x += y), recorded for backward
+from ember import inplace as _inplace  # noqa: E402
+
+_inplace.install()

@@ -11,7 +11,7 @@ from ember.autograd.engine import (
 __all__ = [
     "backward", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled",
     "gradcheck", "GradcheckError", "primitive", "defvjp", "defvjp_argnum", "unbroadcast",
-    "Primitive",
+    "Primitive", "Function", "FunctionCtx", "once_differentiable",
 ]
 
 _LAZY = {
@@ -19,6 +19,8 @@ _LAZY = {
     "defvjp_argnum": "ember.autograd.primitives",
     "unbroadcast": "ember.autograd.primitives", "Primitive": "ember.autograd.primitives",
     "gradcheck": "ember.testing.gradcheck", "GradcheckError": "ember.testing.gradcheck",
+    "Function": "ember.autograd.function", "FunctionCtx": "ember.autograd.function",
+    "once_differentiable": "ember.autograd.function",
 }
 
 

@@ -111,7 +111,7 @@ class Node:
     """
 
     __slots__ = ("op", "arrays", "ans", "params", "xp", "grad_inputs", "next_nodes",
-                 "versions", "hooks", "retained")
+                 "versions", "hooks", "retained", "n_inputs")
 
     def __init__(self, op, grad_inputs, inputs, arrays, ans, params, xp, output_version):
         self.op = op
@@ -132,10 +132,29 @@ class Node:
         self.versions = versions
         self.hooks = None
         self.retained = None
+        # the inputs PyTorch lists in next_functions: a Python-number exponent of pow is not
+        self.n_inputs = len(inputs) if op.name != "pow" or hasattr(inputs[1], "shape") else 1
 
     @property
     def name(self) -> str:
-        return self.op.name.title().replace("_", "") + "Backward"
+        """PyTorch's name for this node: ``MulBackward0``; ``grad_fn.name()`` also works."""
+        return _Name(pytorch_name(self))
+
+    @property
+    def next_functions(self) -> tuple:
+        """``((node, 0), ...)``, one pair per input of the op, as PyTorch shows them: the
+        input's node, an :class:`AccumulateGrad` for a leaf that requires grad, else None."""
+        found = dict(self.grad_inputs)
+        pairs = []
+        for i in range(self.n_inputs):
+            x = found.get(i)
+            if x is None:
+                pairs.append((None, 0))
+            elif x._node is None:
+                pairs.append((AccumulateGrad(x), 0))
+            else:
+                pairs.append((x._node, 0))
+        return tuple(pairs)
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
@@ -152,6 +171,65 @@ class Node:
     def free(self) -> None:
         self.arrays = None
         self.ans = None
+
+
+class _Name(str):
+    """A node's name: a string that can also be called (PyTorch's ``grad_fn.name()``)."""
+
+    def __call__(self) -> str:
+        return str(self)
+
+
+class AccumulateGrad:
+    """What PyTorch shows in ``next_functions`` for a leaf that requires grad: the step that
+    accumulates its gradient into ``variable.grad``."""
+
+    def __init__(self, variable) -> None:
+        self.variable = variable
+        self.next_functions = ()
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
+
+
+# ember op names whose PyTorch grad_fn is named differently (the rest: log_softmax ->
+# LogSoftmaxBackward0)
+_PYTORCH_NAMES = {
+    "reshape": "View", "getitem_advanced": "Index", "broadcast_to": "Expand",
+    "astype": "ToCopy", "tile": "Repeat", "max_along": "Max", "min_along": "Min",
+    "linear": "Addmm", "convolution": "Convolution",
+    "conv_transpose": "Convolution", "cross_entropy": "NllLoss", "batch_norm": "NativeBatchNorm",
+    "layer_norm": "NativeLayerNorm", "max_pool": "MaxPool2DWithIndices", "avg_pool": "AvgPool2D",
+    "adaptive_max_pool": "AdaptiveMaxPool2D", "logsigmoid": "LogSigmoid",
+    "unfold": "Im2Col", "fold": "Col2Im", "pad": "ConstantPadNd",
+}
+
+
+def pytorch_name(node: Node) -> str:
+    """The name PyTorch gives the ``grad_fn`` of the op ``node`` recorded (``AddBackward0``;
+    ``SumBackward1`` for a sum over some dimensions; a custom Function's own name)."""
+    op = node.op
+    custom = getattr(op, "backward_name", None)
+    if custom is not None:
+        return custom
+    name = _PYTORCH_NAMES.get(op.name)
+    if name is None:
+        if op.name == "getitem_basic":
+            key = (node.params or {}).get("key")
+            name = "Select" if isinstance(key, int) else "Slice"
+        elif op.name == "matmul" and node.arrays:
+            ranks = tuple(getattr(a, "ndim", 0) for a in node.arrays)
+            name = {(1, 1): "Dot", (2, 1): "Mv", (2, 2): "Mm"}.get(ranks, "Bmm")
+        else:
+            name = "".join(part.capitalize() for part in op.name.split("_"))
+    overload = 1 if op.name in ("sum", "mean") and (node.params or {}).get("axis") is not None \
+        else 0
+    if op.name == "pow" and node.n_inputs == 2:  # a tensor exponent: PowBackward1
+        overload = 1
+    return f"{name}Backward{overload}"
 
 
 def topological_order(root: Node) -> list[Node]:
@@ -205,13 +283,30 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
             )
     root = tensor._node
     owned: set[int] = set()
-    if root is None:  # a leaf: its gradient is the seed itself
-        _accumulate_leaf(tensor, g, owned)
-        return
+    outer, _pass.callbacks = _pass.callbacks, []
+    try:
+        if root is None:  # a leaf: its gradient is the seed itself
+            _accumulate_leaf(tensor, g, owned)
+            _run_post_accumulate_hooks(tensor)
+        else:
+            _walk(root, g, retain_graph, owned)
+    finally:
+        callbacks, _pass.callbacks = _pass.callbacks, outer
+    for callback in callbacks:
+        callback()
+
+
+def _walk(root: Node, g, retain_graph: bool, owned: set[int]) -> None:
+    """Apply every node's VJP from ``root`` back to the leaves, in topological order."""
+    order = topological_order(root)
+    # leaves with post-accumulate hooks: [uses still to come, got a gradient, the leaf]
+    waiting = _leaf_uses(order) if _post_accumulate_hooks else None
     grads = {root: g}
-    for node in topological_order(root):
+    for node in order:
         g = grads.pop(node, None)
         if g is None:  # no gradient reached this node (e.g. every path was non-differentiable)
+            if waiting:
+                _uses_done(node, waiting)
             continue
         if node.arrays is None:
             raise RuntimeError(
@@ -241,11 +336,15 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
             child = x._node
             if child is None:
                 _accumulate_leaf(x, gi, owned)
+                if waiting and id(x) in waiting:
+                    waiting[id(x)][1] = True
             else:
                 previous = grads.get(child)
                 grads[child] = gi if previous is None else _add(previous, gi)
         if not retain_graph:
             node.free()
+        if waiting:
+            _uses_done(node, waiting)
 
 
 def _accumulate_leaf(tensor, g, owned: set[int]) -> None:
@@ -298,3 +397,74 @@ def _xp_of(array):
     from ember.backend import get_array_module
 
     return get_array_module(array)
+
+
+# ----------------------------------------------------------------------------- after backward
+
+
+class _PassState(threading.local):
+    callbacks = None  # the running backward pass's queued callbacks (None outside one)
+
+
+_pass = _PassState()
+
+
+def queue_callback(callback) -> None:
+    """Call ``callback()`` when the running backward pass has finished, every ``.grad``
+    final (as PyTorch's ``Variable._execution_engine.queue_callback``); callable only
+    during a backward pass, e.g. from a hook. DistributedDataParallel waits for its last
+    gradient reductions there."""
+    if _pass.callbacks is None:
+        raise RuntimeError("queue_callback: no backward pass is running (call it from a "
+                           "hook during backward())")
+    _pass.callbacks.append(callback)
+
+
+# hooks that run once a leaf's .grad holds all of a backward pass's contributions, by id of
+# the leaf (Tensor's == is elementwise, which rules out a WeakKeyDictionary); an entry is
+# dropped with its leaf
+_post_accumulate_hooks: dict[int, list] = {}
+
+
+def post_accumulate_grad_hooks(tensor) -> list:
+    """The (mutable) list of ``tensor``'s post-accumulate-grad hooks (see
+    ``Tensor.register_post_accumulate_grad_hook``)."""
+    import weakref
+
+    hooks = _post_accumulate_hooks.get(id(tensor))
+    if hooks is None:
+        hooks = _post_accumulate_hooks[id(tensor)] = []
+        weakref.finalize(tensor, _post_accumulate_hooks.pop, id(tensor), None)
+    return hooks
+
+
+def _leaf_uses(order: list[Node]) -> dict[int, list]:
+    """For each leaf with post-accumulate hooks: how many nodes of this pass feed it."""
+    uses: dict[int, list] = {}
+    for node in order:
+        for _, x in node.grad_inputs:
+            if x._node is None and _post_accumulate_hooks.get(id(x)):
+                entry = uses.get(id(x))
+                if entry is None:
+                    uses[id(x)] = [1, False, x]
+                else:
+                    entry[0] += 1
+    return uses
+
+
+def _uses_done(node: Node, waiting: dict[int, list]) -> None:
+    """``node`` has been applied (or skipped): a leaf none of whose uses remain, and that
+    got a gradient, has its final ``.grad``: run its post-accumulate hooks."""
+    for _, x in node.grad_inputs:
+        entry = waiting.get(id(x)) if x._node is None else None
+        if entry is None:
+            continue
+        entry[0] -= 1
+        if entry[0] == 0 and entry[1]:
+            _run_post_accumulate_hooks(x)
+
+
+def _run_post_accumulate_hooks(tensor) -> None:
+    for hook in list(_post_accumulate_hooks.get(id(tensor), ())):
+        hook(tensor)
+

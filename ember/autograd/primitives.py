@@ -31,6 +31,7 @@ import numpy as np
 from ember import dtypes
 from ember.autograd.engine import Node, _mode
 from ember.backend import get_array_module
+from ember.errors import OpError, ShapeError
 from ember.tensor import Tensor
 
 _ndarray = np.ndarray
@@ -187,9 +188,11 @@ def _promote(xp, arrays, ans):
 
 
 def _name_error(name: str, error: ValueError, arrays) -> ValueError:
-    """Re-raise an array library's ValueError with the op's name and the input shapes."""
+    """Re-raise an array library's ValueError with the op's name and the input shapes, as
+    an :class:`~ember.errors.OpError` (a ValueError and, as in PyTorch, a RuntimeError)."""
     message = str(error)
-    if message.startswith(name + ":"):
+    if isinstance(error, OpError) or message.startswith(name + ":"):
         return error
     shapes = ", ".join(str(tuple(a.shape)) for a in arrays if hasattr(a, "shape"))
-    return ValueError(f"{name}: {message} (input shapes {shapes})")
+    kind = ShapeError if "shape" in message or "broadcast" in message else OpError
+    return kind(f"{name}: {message} (input shapes {shapes})")

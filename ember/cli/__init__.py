@@ -10,9 +10,12 @@ import math
 import sys
 import warnings
 
+from ember.cli import distributed as distributed_cli
 from ember.cli import experiment as experiment_cli
 from ember.cli import explain as explain_cli
 from ember.cli import recipes
+from ember.cli import vision as vision_cli
+from ember.cli import tune as tune_cli
 from ember.cli import transfer as transfer_cli
 
 
@@ -92,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--json", action="store_true", help="print the results as JSON")
     explain_cli.register(commands)
     experiment_cli.register(commands)
+    vision_cli.register(commands)
+    tune_cli.register(commands)
     return parser
 
 
@@ -165,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         message = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
         message = " ".join(str(message).split())
         print(f"ember: error: {message or type(error).__name__}", file=sys.stderr)
+        distributed_cli.abort_job(1)  # in an MPI job: stop the other ranks too
         return 1
 
 

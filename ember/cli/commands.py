@@ -12,8 +12,9 @@ import numpy as np
 
 from ember import data, metrics, nn, random
 from ember.autograd.engine import no_grad
+from ember.cli import distributed, recipes
 from ember.cli import images as images_io
-from ember.cli import recipes, transfer
+from ember.cli import transfer
 from ember.data import transforms
 from ember.serialization import load
 from ember.tensor import Tensor
@@ -21,6 +22,7 @@ from ember.train import CSVLogger, EarlyStopping, ModelCheckpoint, Trainer
 
 
 def train(args) -> int:
+    rank, world = distributed.join_job()  # (0, 1) unless started by mpiexec/srun
     random.manual_seed(args.seed)
     started = time.perf_counter()
     defaults = recipes.defaults(args.model, args.dataset)
@@ -57,7 +59,13 @@ def train(args) -> int:
                                      Tensor._wrap(train_split.labels[val_index]))
         val_loader = data.DataLoader(val_set, batch_size=512)
 
+    if world > 1:  # each rank its shard, the global batch world x batch_size
+        train_loader, val_loader = distributed.loaders(
+            train_set, val_loader.dataset if val_loader else None, batch_size, args.seed,
+            rank, world)
     model = recipes.build_model(args.model, size, len(train_split.classes))
+    if world > 1:
+        distributed.seed_rank(args.seed, rank)
     started_from = transfer.apply(args, model)  # --init, --freeze
     if started_from:
         print(started_from)
@@ -77,6 +85,8 @@ def train(args) -> int:
             "recipe": {"epochs": epochs, "batch_size": batch_size, "optimizer": args.optimizer,
                        "lr": lr, "scheduler": args.scheduler, "augment_shift": augment,
                        "weight_decay": args.weight_decay, "seed": args.seed}}
+    if world > 1:
+        meta["recipe"]["processes"] = world
     if getattr(args, "init", None) or getattr(args, "freeze", "none") != "none":
         meta["recipe"].update(init=args.init, freeze=args.freeze)
     trainer = Trainer(model, nn.CrossEntropyLoss(), optimizer, metrics=["accuracy"],
@@ -95,6 +105,11 @@ def train(args) -> int:
         trainer.save_checkpoint(last_good)
         raise RuntimeError(f"{trainer.stopped_reason}; the last good state (before that "
                            f"update) is saved in {last_good}")
+    if rank != 0:
+        return 0  # rank 0 writes the report and plots
+    if world > 1:
+        print(f"data-parallel training on {world} processes (MPI), batch size {batch_size} "
+              f"per process ({world * batch_size} per step)\n")
 
     model.load_state_dict(load(out / "best.safetensors")["model"])
     x_test = recipes.prepare(test_split.images, size, mean, std)
@@ -202,7 +217,8 @@ def _restore(path: str):
         raise ValueError(f"{path}: not a checkpoint written by `ember train` "
                          "(it has no model description)")
     size = tuple(meta["input_size"])
-    model = recipes.build_model(meta["model"], size, len(meta["classes"]))
+    model = recipes.build_model(meta["model"], size, len(meta["classes"]),
+                                **meta.get("architecture", {}))
     model.load_state_dict(checkpoint["model"])
     return model, meta
 

@@ -70,9 +70,14 @@ def prepare(images: np.ndarray, size: tuple[int, int], mean: float, std: float) 
     return (x - mean) / std
 
 
-def build_model(name: str, image_size: tuple[int, int], num_classes: int):
+def build_model(name: str, image_size: tuple[int, int], num_classes: int, **architecture):
+    """The model by name; ``architecture`` (``hidden``, ``dropout``: the mlp's options, as
+    ``ember tune`` may choose them) defaults to the layers of ``ember train``."""
     if name == "mlp":
-        return models.mlp(math.prod(image_size), (256, 128), num_classes)
+        return models.mlp(math.prod(image_size), tuple(architecture.pop("hidden", (256, 128))),
+                          num_classes, **architecture)
+    if architecture:
+        raise ValueError(f"{name} takes no architecture options, got {sorted(architecture)}")
     if name == "lenet5":
         if tuple(image_size) != (28, 28):
             raise ValueError(f"lenet5 needs 28x28 inputs, got {image_size}")

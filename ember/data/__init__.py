@@ -12,19 +12,33 @@ As ``torch.utils.data`` (and ``torchvision.transforms`` in :mod:`ember.data.tran
 
 from ember.data import transforms
 from ember.data.dataloader import DataLoader, default_collate, default_convert
-from ember.data.dataset import ArrayDataset, ConcatDataset, Dataset, Subset, TensorDataset
+from ember.data.dataset import (
+    ArrayDataset,
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    Subset,
+    TensorDataset,
+)
 from ember.data.sampler import (
     BatchSampler,
     RandomSampler,
     Sampler,
     SequentialSampler,
     SubsetRandomSampler,
+    WeightedRandomSampler,
 )
 from ember.data.split import KFold, StratifiedKFold, random_split
+from ember.data.workers import WorkerInfo, get_worker_info
 
 __all__ = [
     "ArrayDataset", "BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "KFold",
     "RandomSampler", "Sampler", "SequentialSampler", "StratifiedKFold", "Subset",
     "SubsetRandomSampler", "TensorDataset", "default_collate", "default_convert",
-    "random_split", "transforms",
+    "random_split", "transforms", "IterableDataset", "get_worker_info", "WorkerInfo",
+    "WeightedRandomSampler",
 ]
+
+from ember.data.distributed import DistributedSampler  # noqa: E402
+
+__all__ += ["DistributedSampler"]

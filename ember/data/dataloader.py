@@ -23,13 +23,16 @@ flavour of gradient descent a training loop does:
 from __future__ import annotations
 
 import collections.abc
+import itertools
 from collections.abc import Iterator
 
 import numpy as np
 
 from ember import dtypes
 from ember.creation import as_tensor
+from ember.data.dataset import IterableDataset
 from ember.data.sampler import BatchSampler, RandomSampler, SequentialSampler, as_generator
+from ember.data.workers import IterableFetcher, MapFetcher, WorkerPool, warn_pin_memory
 from ember.functions import stack
 from ember.tensor import Tensor
 
@@ -109,7 +112,8 @@ def default_convert(data):
 
 
 class DataLoader:
-    """Batches of a dataset, in order or shuffled anew each epoch.
+    """Batches of a dataset, in order or shuffled anew each epoch, loaded in the main
+    process or by worker processes.
 
     Shuffling draws one permutation from ember's global generator when an epoch starts
     (when the loader is iterated), so ``em.manual_seed(n)`` repeats the order, and a run
@@ -121,32 +125,70 @@ class DataLoader:
     them) is indexed once per batch with the batch's index array, instead of sample by
     sample.
 
+    Workers (``num_workers > 0``): batches are loaded by that many worker processes in
+    parallel and delivered in the sampler's order, as PyTorch's are (see
+    :mod:`ember.data.workers` for the seeding: ``base_seed + worker_id``, a new base seed
+    each time workers start). Worth it when loading a batch is slow Python (decoding,
+    augmentation); batches travel between processes by pickling.
+
     Args:
-        dataset: a map-style dataset (``len`` and ``[i]``).
+        dataset: a map-style dataset (``len`` and ``[i]``) or an :class:`IterableDataset`.
         batch_size: samples per batch (default 1); None disables batching (samples one by
             one, arrays converted to tensors).
         shuffle: a new random order each epoch (default False).
         sampler: yields the indices to load (excludes ``shuffle``).
         batch_sampler: yields lists of indices, one per batch (excludes ``batch_size``,
             ``shuffle``, ``sampler`` and ``drop_last``).
+        num_workers: worker processes (default 0: load in the main process).
         collate_fn: merges a list of samples into a batch (default :func:`default_collate`).
+        pin_memory: accepted; without an accelerator it does nothing (with PyTorch's
+            warning).
         drop_last: drop the last batch when it is smaller than ``batch_size``.
-        generator: a NumPy Generator or an int seed for shuffling (default: the global one).
+        timeout: seconds to wait for a worker's batch before a RuntimeError (0: forever).
+        worker_init_fn: called as ``worker_init_fn(worker_id)`` in each worker, after
+            seeding.
+        multiprocessing_context: ``"fork"``, ``"spawn"``, ``"forkserver"`` or a context.
+        generator: a NumPy Generator or an int seed for shuffling and the workers' base
+            seed (default: the global generator).
+        prefetch_factor: batches each worker loads ahead (default 2 with workers).
+        persistent_workers: keep the workers (and their state) from one epoch to the next.
+        in_order: deliver batches in the sampler's order (only True is supported).
         seed: an int seed, the same as ``generator=seed``.
 
     ``len(loader)`` is the number of batches: ceil(N / batch_size), or
     floor(N / batch_size) with ``drop_last=True``.
     """
 
-    def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool = False,
-                 sampler=None, batch_sampler=None, collate_fn=None, drop_last: bool = False,
-                 generator=None, seed: int | None = None) -> None:
+    def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool | None = None,
+                 sampler=None, batch_sampler=None, num_workers: int = 0, collate_fn=None,
+                 pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
+                 worker_init_fn=None, multiprocessing_context=None, generator=None, *,
+                 prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", in_order: bool = True,
+                 seed: int | None = None) -> None:
         if seed is not None:
             if generator is not None:
                 raise ValueError("DataLoader: give either generator or seed, not both")
             generator = seed
         self.generator = as_generator(generator)
+        _check_workers(num_workers, timeout, prefetch_factor, persistent_workers, in_order)
+        self.num_workers, self.timeout = num_workers, timeout
+        self.prefetch_factor = (2 if prefetch_factor is None else prefetch_factor) \
+            if num_workers > 0 else None
+        self.persistent_workers, self.pin_memory = persistent_workers, pin_memory
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self.in_order = in_order
+        self._workers = None
         shuffle = bool(shuffle)
+        self.iterable = isinstance(dataset, IterableDataset)
+        if self.iterable:
+            if shuffle:
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
+                                 f"shuffle option, but got shuffle={shuffle}")
+            if sampler is not None or batch_sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified "
+                                 "sampler and batch_sampler options")
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
@@ -157,10 +199,10 @@ class DataLoader:
         elif batch_size is None and drop_last:
             raise ValueError("DataLoader: batch_size=None option disables auto-batching and "
                              "is mutually exclusive with drop_last")
-        if sampler is None:
+        if sampler is None and not self.iterable:
             sampler = (RandomSampler(dataset, generator=self.generator) if shuffle
                        else SequentialSampler(dataset))
-        if batch_size is not None and batch_sampler is None:
+        if batch_size is not None and batch_sampler is None and not self.iterable:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
         self.dataset = dataset
         self.batch_size = batch_size
@@ -168,24 +210,37 @@ class DataLoader:
         self.sampler = sampler
         self.batch_sampler = batch_sampler
         if collate_fn is None:
-            collate_fn = default_collate if batch_sampler is not None else default_convert
+            batched = batch_sampler is not None or (self.iterable and batch_size is not None)
+            collate_fn = default_collate if batched else default_convert
         self.collate_fn = collate_fn
 
     def __len__(self) -> int:
+        if self.iterable:
+            n = len(self.dataset)  # a TypeError when the iterable dataset has no length
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
         return len(self.sampler)
 
     def __iter__(self) -> Iterator:
+        if self.pin_memory:
+            warn_pin_memory()
+        if self.num_workers > 0:
+            return self._from_workers()
+        if self.iterable:
+            return self._from_iterable(iter(self.dataset))
         # the sampler is asked for its order here, when the epoch starts
         if self.batch_sampler is None:
             indices = iter(self.sampler)
             return (self.collate_fn(self.dataset[i]) for i in indices)
+        return self._load(self._index_batches())
+
+    def _index_batches(self):
         if isinstance(self.batch_sampler, BatchSampler):
-            batches = self.batch_sampler.index_batches()
-        else:
-            batches = iter(self.batch_sampler)
-        return self._load(batches)
+            return self.batch_sampler.index_batches()
+        return iter(self.batch_sampler)
 
     def _load(self, batches) -> Iterator:
         fetch = None
@@ -201,8 +256,69 @@ class DataLoader:
                 batch = self.collate_fn([self.dataset[i] for i in indices])
             yield batch
 
-    def __repr__(self) -> str:
-        return (f"DataLoader(dataset={type(self.dataset).__name__} of {len(self.dataset)}, "
-                f"batch_size={self.batch_size}, batches={len(self)}, "
-                f"sampler={type(self.sampler).__name__}, drop_last={self.drop_last})")
+    def _from_iterable(self, iterator) -> Iterator:
+        """Batches of an iterable dataset, in the main process."""
+        fetch = IterableFetcher(self.collate_fn, self.batch_size, self.drop_last)
+        while True:
+            try:
+                yield fetch(iterator, None)
+            except StopIteration:
+                return
 
+    def _from_workers(self) -> Iterator:
+        """The epoch's batches, loaded by the worker processes, in order."""
+        if self._workers is None or self._workers.closed:
+            if self.iterable:
+                fetch = IterableFetcher(self.collate_fn, self.batch_size, self.drop_last)
+            else:
+                fast = (self.collate_fn is default_collate
+                        and callable(getattr(self.dataset, "fetch_batch", None)))
+                fetch = MapFetcher(self.collate_fn, self.batch_sampler is not None, fast)
+            self._workers = WorkerPool(self, fetch)
+        pool = self._workers
+        if self.iterable:
+            tasks = itertools.repeat(None)
+        elif self.batch_sampler is None:
+            tasks = iter(self.sampler)
+        else:
+            tasks = (b.tolist() if isinstance(b, np.ndarray) else list(b)
+                     for b in self._index_batches())
+        return self._epoch(pool, tasks)
+
+    def _epoch(self, pool, tasks) -> Iterator:
+        try:
+            yield from pool.epoch(tasks)
+        finally:
+            if not self.persistent_workers:
+                pool.close()
+
+    def __del__(self) -> None:
+        if getattr(self, "_workers", None) is not None:
+            self._workers.close()
+
+    def __repr__(self) -> str:
+        size = len(self.dataset) if hasattr(self.dataset, "__len__") else "?"
+        batches = len(self) if not self.iterable or hasattr(self.dataset, "__len__") else "?"
+        return (f"DataLoader(dataset={type(self.dataset).__name__} of {size}, "
+                f"batch_size={self.batch_size}, batches={batches}, "
+                f"sampler={type(self.sampler).__name__}, drop_last={self.drop_last}, "
+                f"num_workers={self.num_workers})")
+
+
+def _check_workers(num_workers, timeout, prefetch_factor, persistent_workers, in_order) -> None:
+    if not isinstance(num_workers, int) or isinstance(num_workers, bool) or num_workers < 0:
+        raise ValueError("num_workers option should be non-negative; use num_workers=0 to "
+                         "disable multiprocessing.")
+    if timeout < 0:
+        raise ValueError("timeout option should be non-negative")
+    if num_workers == 0 and prefetch_factor is not None:
+        raise ValueError("prefetch_factor option could only be specified in multiprocessing."
+                         "let num_workers > 0 to enable multiprocessing, otherwise set "
+                         "prefetch_factor to None.")
+    if prefetch_factor is not None and prefetch_factor < 0:
+        raise ValueError("prefetch_factor option should be non-negative")
+    if persistent_workers and num_workers == 0:
+        raise ValueError("persistent_workers option needs num_workers > 0")
+    if not in_order:
+        raise ValueError("DataLoader: in_order=False is not supported; batches arrive in "
+                         "the sampler's order")

@@ -206,3 +206,32 @@ class ConcatDataset(Dataset):
                              f"{len(self)} samples")
         offset = self.cumulative_sizes[which - 1] if which > 0 else 0
         return self.datasets[which][index - offset]
+
+
+class IterableDataset(Dataset):
+    """A dataset read as a stream: define ``__iter__`` (``torch.utils.data.IterableDataset``).
+
+    The DataLoader batches what the iterator yields. With worker processes every worker
+    iterates its own copy of the dataset, so a dataset split among workers must use
+    :func:`ember.data.get_worker_info` to yield only its share.
+
+    >>> import ember as em
+    >>> class Count(IterableDataset):
+    ...     def __iter__(self):
+    ...         return iter(range(5))
+    >>> [b.tolist() for b in em.data.DataLoader(Count(), batch_size=2)]
+    [[0, 1], [2, 3], [4]]
+    """
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __getitem__(self, index):
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: it is iterated, not "
+                        "indexed")
+
+    def __len__(self) -> int:
+        raise TypeError(f"{type(self).__name__} has no length")
+
+    def __add__(self, other):
+        raise TypeError("IterableDatasets cannot be concatenated with +")

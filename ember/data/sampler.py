@@ -40,6 +40,13 @@ def as_generator(generator) -> np.random.Generator | None:
     )
 
 
+def _check_num_samples(num_samples) -> None:
+    if (not isinstance(num_samples, (int, np.integer)) or isinstance(num_samples, bool)
+            or num_samples <= 0):
+        raise ValueError(f"num_samples should be a positive integer value, but got "
+                         f"num_samples={num_samples!r}")
+
+
 def draw_from(generator: np.random.Generator | None) -> np.random.Generator:
     """The generator to draw from now: the given one, else ember's global generator."""
     return random.generator() if generator is None else generator
@@ -88,12 +95,8 @@ class RandomSampler(Sampler):
         if not isinstance(replacement, bool):
             raise TypeError(f"replacement should be a boolean value, but got "
                             f"replacement={replacement!r}")
-        if num_samples is not None and (
-            not isinstance(num_samples, (int, np.integer)) or isinstance(num_samples, bool)
-            or num_samples <= 0
-        ):
-            raise ValueError(f"num_samples should be a positive integer value, but got "
-                             f"num_samples={num_samples!r}")
+        if num_samples is not None:
+            _check_num_samples(num_samples)
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
@@ -180,3 +183,58 @@ class BatchSampler(Sampler):
     def __len__(self) -> int:
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn with probabilities proportional to ``weights`` (with
+    replacement by default), anew each epoch, e.g. to rebalance classes.
+
+    Args:
+        weights: one non-negative weight per index (need not sum to 1).
+        num_samples: indices per epoch.
+        replacement: draw with replacement (default True).
+        generator: None (ember's global generator), an int seed, or a NumPy Generator.
+
+    >>> import ember as em
+    >>> sampler = WeightedRandomSampler([0.0, 1.0, 0.0], num_samples=4)
+    >>> list(sampler)
+    [1, 1, 1, 1]
+    """
+
+    def __init__(self, weights, num_samples: int, replacement: bool = True,
+                 generator=None) -> None:
+        _check_num_samples(num_samples)
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got "
+                             f"replacement={replacement!r}")
+        weights = np.asarray(getattr(weights, "_data", weights), dtype=np.float64)
+        if weights.ndim != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape "
+                             f"{tuple(weights.shape)}")
+        if (weights < 0).any() or not weights.sum() > 0:
+            raise RuntimeError("WeightedRandomSampler: weights must be non-negative with a "
+                               "positive sum")
+        if not replacement and num_samples > len(weights):
+            raise RuntimeError(f"WeightedRandomSampler: cannot sample {num_samples} > "
+                               f"{len(weights)} samples without replacement")
+        self.weights, self.num_samples = weights, int(num_samples)
+        self.replacement, self.generator = replacement, as_generator(generator)
+
+    def epoch_indices(self) -> np.ndarray:
+        rng = draw_from(self.generator)
+        n, count = len(self.weights), self.num_samples
+        if self.replacement or count <= int((self.weights > 0).sum()):
+            return rng.choice(n, size=count, replace=self.replacement,
+                              p=self.weights / self.weights.sum()).astype(np.int64)
+        # without replacement, past the positive weights: the zero-weight indices follow
+        positive = np.flatnonzero(self.weights > 0)
+        first = rng.choice(positive, size=len(positive), replace=False,
+                           p=self.weights[positive] / self.weights.sum())
+        rest = rng.permutation(np.flatnonzero(self.weights == 0))
+        return np.concatenate([first, rest])[:count].astype(np.int64)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.epoch_indices().tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples

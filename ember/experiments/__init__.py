@@ -31,7 +31,7 @@ __all__ = ["Result", "describe", "get", "list", "names", "run"]
 _MODULES = (
     "loss_choice", "optimizers", "batch_size", "vanishing_gradients", "initialization",
     "dying_relu", "overfitting", "sparsity", "batch_norm", "xor",
-    "perceptron",
+    "perceptron", "canny_vs_sobel", "search",
 )
 _MODULES += ("transfer",)
 DEFAULT_OUT = os.path.join("runs", "experiments")

@@ -5,8 +5,8 @@ substituted and the result, and carries the numbers as attributes.
 >>> e = em.explain.conv_output_size(W=32, F=5, P=2, S=1)
 >>> e.result
 32
->>> sorted(em.explain.topics())
-['backprop', 'conv', 'conv-output', 'dropout', 'entropy', 'gru-step', 'lstm-step', 'metrics', 'optimizer', 'padding', 'params', 'pool', 'receptive-field', 'softmax-ce']
+>>> {'conv-output', 'receptive-field', 'lstm-step', 'backprop'} <= set(em.explain.topics())
+True
 
 The same calculations run on the command line: ``ember explain conv-output --width 32
 --kernel 5 --padding 2 --stride 1`` (``ember explain --help`` lists them).
@@ -30,8 +30,11 @@ from ember.explain.information import information_measures
 from ember.explain.classification import confusion_metrics, softmax_cross_entropy
 from ember.explain.regularization import dropout
 from ember.explain.padding import same_padding_any_stride
+from ember.explain.image_filters import canny_at, gaussian_kernel_weights, sobel_at
+from ember.explain.binary_images import morphology, otsu
 
 __all__ = ["Explanation", "register", "topics", "conv_output_size", "receptive_field",
            "layer_params", "convolution", "pooling", "lstm_step", "information_measures",
            "confusion_metrics", "softmax_cross_entropy", "dropout", "same_padding_any_stride",
-           "gru_step", "optimizer_step", "backprop"]
+           "gru_step", "optimizer_step", "backprop",
+           "gaussian_kernel_weights", "sobel_at", "canny_at", "otsu", "morphology"]

@@ -16,3 +16,5 @@ from ember.nn.container import (
     Sequential,
 )
 from ember.nn.layers import *  # noqa: F403
+from ember.nn import parallel  # noqa: E402  (DistributedDataParallel)
+from ember.nn import modules, parameter  # noqa: E402  (PyTorch's paths; after the layers)

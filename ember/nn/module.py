@@ -29,8 +29,9 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from ember import dtypes
+from ember import devices, dtypes
 from ember.autograd.engine import no_grad
+from ember.errors import ShapeError, StateDictError
 from ember.tensor import Tensor
 
 
@@ -356,14 +357,15 @@ class Module:
                 parts.append("missing keys " + ", ".join(missing))
             if unexpected:
                 parts.append("unexpected keys " + ", ".join(unexpected))
-            raise KeyError(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
+            raise StateDictError(f"load_state_dict for {type(self).__name__}: "
+                                 + "; ".join(parts))
         arrays = {}
         for key, target in own.items():
             if key not in state_dict:
                 continue
             value = _to_array(state_dict[key])
             if value.shape != target.shape:
-                raise ValueError(f"load_state_dict: {key} has shape {tuple(value.shape)} in "
+                raise ShapeError(f"load_state_dict: {key} has shape {tuple(value.shape)} in "
                                  f"the state dict but {target.shape} in the model")
             arrays[key] = value
         with no_grad():  # all shapes checked first: a failed load changes nothing
@@ -387,19 +389,18 @@ class Module:
         return self
 
     def to(self, *args, **kwargs) -> Module:
-        """``to(dtype)`` converts floating parameters and buffers; ``to("cpu")`` is a no-op."""
-        dtype = kwargs.pop("dtype", None)
-        for a in args:
-            if isinstance(a, str):
-                if a != "cpu":
-                    raise ValueError(f"to(): unsupported device {a!r} (ember runs on the CPU)")
-            else:
-                dtype = a
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(tensor)``: floating
+        parameters and buffers converted in place; returns self.
+
+        The device must be one ember has (the CPU); another is a DeviceError.
+        """
+        _, dtype, _ = devices.parse_to(args, kwargs, "Module.to")
         if dtype is None:
             return self
         dtype = dtypes.as_dtype(dtype)
         if dtype.kind != "f":
-            raise TypeError(f"Module.to(): only floating dtypes are allowed, got {dtype}")
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired "
+                            f"dtype={dtype}")
         return self._apply(lambda a: a.astype(dtype) if a.dtype.kind == "f" else a)
 
     def float(self) -> Module:
@@ -408,7 +409,15 @@ class Module:
     def double(self) -> Module:
         return self.to(dtypes.float64)
 
+    def half(self) -> Module:
+        return self.to(dtypes.float16)
+
     def cpu(self) -> Module:
+        return self
+
+    def cuda(self, device=None) -> Module:
+        """Move to a CUDA GPU: ember has none, so this is a DeviceError."""
+        devices.check_device("cuda" if device is None else device, "Module.cuda")
         return self
 
     def apply(self, fn: Callable[[Module], None]) -> Module:

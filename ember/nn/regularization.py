@@ -81,7 +81,7 @@ def l1_penalty(parameters: Module | Iterable[Tensor], weights_only: bool = True)
     >>> with em.no_grad():
     ...     _ = layer.weight.copy_(em.tensor([[1.0, -2.0]]))
     >>> em.nn.regularization.l1_penalty(layer)           # the bias is left out
-    tensor(3., grad_fn=<SumBackward>)
+    tensor(3., grad_fn=<SumBackward0>)
     """
     return _total([t.abs().sum() for t in _tensors(parameters, weights_only, "l1_penalty")])
 
@@ -103,7 +103,7 @@ def l2_penalty(parameters: Module | Iterable[Tensor], weights_only: bool = True)
     >>> import ember as em
     >>> w = em.tensor([1.0, -2.0], requires_grad=True)
     >>> em.nn.regularization.l2_penalty([w])
-    tensor(5., grad_fn=<SumBackward>)
+    tensor(5., grad_fn=<SumBackward0>)
     """
     return _total([(t * t).sum() for t in _tensors(parameters, weights_only, "l2_penalty")])
 
@@ -124,7 +124,7 @@ def elastic_net_penalty(parameters: Module | Iterable[Tensor], l1_ratio: float =
     >>> import ember as em
     >>> w = em.tensor([1.0, -2.0], requires_grad=True)
     >>> em.nn.regularization.elastic_net_penalty([w], l1_ratio=0.5)
-    tensor(4., grad_fn=<AddBackward>)
+    tensor(4., grad_fn=<AddBackward0>)
     """
     if not 0.0 <= l1_ratio <= 1.0:
         raise ValueError(f"elastic_net_penalty: l1_ratio must be in [0, 1], got {l1_ratio}")

@@ -7,6 +7,7 @@ Binary ops broadcast like NumPy; each input's gradient is summed back to its own
 from __future__ import annotations
 
 from ember.autograd.primitives import defvjp, primitive, unbroadcast
+from ember.errors import ShapeError
 
 
 @primitive(promote=True, saves="none")
@@ -23,7 +24,14 @@ defvjp(add,
 @primitive(promote=True, saves="none")
 def sub(xp, x, y):
     """x - y;  dz/dx = 1, dz/dy = -1."""
+    if _is_bool(x) or _is_bool(y):
+        raise RuntimeError("sub: subtraction, the `-` operator, with a bool tensor is not "
+                           "supported; to invert a mask use `~` or logical_not()")
     return x - y
+
+
+def _is_bool(x) -> bool:
+    return isinstance(x, bool) or getattr(getattr(x, "dtype", None), "kind", None) == "b"
 
 
 defvjp(sub,
@@ -75,6 +83,9 @@ defvjp(pow, _pow_vjp_base, _pow_vjp_exponent)
 @primitive(saves="none")
 def neg(xp, x):
     """-x;  dz/dx = -1."""
+    if _is_bool(x):
+        raise RuntimeError("neg: negation, the `-` operator, on a bool tensor is not "
+                           "supported; to invert a mask use `~` or logical_not()")
     return -x
 
 
@@ -89,11 +100,11 @@ def matmul(xp, x, y):
     dimension is dropped from the result, as in NumPy and PyTorch.
     """
     if x.ndim == 0 or y.ndim == 0:
-        raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes "
+        raise ShapeError(f"matmul: both operands need at least 1 dimension, got shapes "
                          f"{x.shape} and {y.shape}")
     inner_y = y.shape[0] if y.ndim == 1 else y.shape[-2]
     if x.shape[-1] != inner_y:
-        raise ValueError(f"matmul: shapes {x.shape} and {y.shape} cannot be multiplied "
+        raise ShapeError(f"matmul: shapes {x.shape} and {y.shape} cannot be multiplied "
                          f"({x.shape[-1]} columns on the left, {inner_y} rows on the right)")
     return xp.matmul(x, y)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 from ember.autograd.primitives import primitive
 
 
@@ -43,26 +45,26 @@ def ge(xp, x, y):
 
 @primitive(differentiable=False)
 def logical_and(xp, x, y):
-    """x and y elementwise (``&`` on boolean tensors)."""
-    return xp.logical_and(x, y) if x.dtype.kind == "b" else xp.bitwise_and(x, y)
+    """x and y elementwise, nonzero meaning True (a bool result for any dtypes)."""
+    return xp.logical_and(x, y)
 
 
 @primitive(differentiable=False)
 def logical_or(xp, x, y):
-    """x or y elementwise (``|`` on boolean tensors)."""
-    return xp.logical_or(x, y) if x.dtype.kind == "b" else xp.bitwise_or(x, y)
+    """x or y elementwise, nonzero meaning True (a bool result for any dtypes)."""
+    return xp.logical_or(x, y)
 
 
 @primitive(differentiable=False)
 def logical_xor(xp, x, y):
-    """x xor y elementwise (``^`` on boolean tensors)."""
-    return xp.logical_xor(x, y) if x.dtype.kind == "b" else xp.bitwise_xor(x, y)
+    """x xor y elementwise, nonzero meaning True (a bool result for any dtypes)."""
+    return xp.logical_xor(x, y)
 
 
 @primitive(differentiable=False)
 def logical_not(xp, x):
-    """not x elementwise (``~`` on boolean tensors)."""
-    return xp.logical_not(x) if x.dtype.kind == "b" else xp.invert(x)
+    """not x elementwise, nonzero meaning True (a bool result for any dtype)."""
+    return xp.logical_not(x)
 
 
 @primitive(differentiable=False)
@@ -95,16 +97,19 @@ def any(xp, x, axis=None, keepdims=False):
     return xp.any(x, axis=axis, keepdims=keepdims)
 
 
-@primitive(differentiable=False)
+@primitive(differentiable=False, promote=True)
 def floor_divide(xp, x, y):
     """floor(x / y) elementwise (``//``)."""
+    _not_bool("floor_divide", x, y)
     return xp.floor_divide(x, y)
 
 
-@primitive(differentiable=False)
-def remainder(xp, x, y):
-    """x - floor(x / y) * y elementwise (``%``), with the sign of y as in PyTorch."""
-    return xp.remainder(x, y)
+def _not_bool(op: str, x, y) -> None:
+    """PyTorch has no bool kernel for // and % (``ember.ops.rounding.remainder``): refuse
+    two bool operands, as it does."""
+    if builtins.all(getattr(getattr(a, "dtype", None), "kind", "") == "b" or isinstance(a, bool)
+                    for a in (x, y)):
+        raise NotImplementedError(f"{op}(): not implemented for two bool operands")
 
 
 @primitive(differentiable=False)

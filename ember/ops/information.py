@@ -10,17 +10,20 @@ from ember.autograd.primitives import defvjp, primitive, unbroadcast
 
 @primitive(promote=True, saves="inputs")
 def xlogy(xp, x, y):
-    """x log y, 0 where x = 0;  d/dx = log y (0 where x = y = 0), d/dy = x / y."""
+    """x log y, 0 where x = 0 (unless y is NaN);  d/dx = log y (0 where x = 0 and
+    y <= 0), d/dy = x / y, as PyTorch's."""
     with xp.errstate(divide="ignore", invalid="ignore"):
-        return xp.where(x == 0, xp.zeros_like(x * y), x * xp.log(y))
+        zero = (x == 0) & ~xp.isnan(y)
+        return xp.where(zero, xp.zeros_like(x * y), x * xp.log(y))
 
 
 def _xlogy_dx(xp, g, ans, x, y):
-    return unbroadcast(g * xp.where((x == 0) & (y == 0), 0.0, xp.log(y)), x.shape)
+    skip = (x == 0) & (y <= 0)
+    return unbroadcast(g * xp.where(skip, 0.0, xp.log(xp.where(skip, 1, y))), xp.shape(x))
 
 
 def _xlogy_dy(xp, g, ans, x, y):
-    return unbroadcast(g * x / y, y.shape)
+    return unbroadcast(g * x / y, xp.shape(y))
 
 
 defvjp(xlogy, _xlogy_dx, _xlogy_dy)

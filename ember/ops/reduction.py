@@ -12,6 +12,7 @@ The VJP of a reduction first puts the reduced axes back (``_expand``), then scal
 from __future__ import annotations
 
 import math
+import warnings
 
 from ember.autograd.primitives import defvjp, primitive
 
@@ -42,23 +43,38 @@ defvjp(sum, lambda xp, g, ans, x, axis=None, keepdims=False: _expand(xp, g, x.sh
 
 @primitive(saves="none")
 def mean(xp, x, axis=None, keepdims=False):
-    """(1/N) sum_i x_i;  d/dx_i = 1/N."""
+    """(1/N) sum_i x_i;  d/dx_i = 1/N.  The mean of no elements is NaN (as PyTorch)."""
+    if _count(x.shape, axis) == 0:
+        return xp.sum(x, axis=axis, keepdims=keepdims) * xp.nan
     return xp.mean(x, axis=axis, keepdims=keepdims)
 
 
 defvjp(mean, lambda xp, g, ans, x, axis=None, keepdims=False: _expand(
-    xp, g / _count(x.shape, axis), x.shape, axis, keepdims))
+    xp, g / max(_count(x.shape, axis), 1), x.shape, axis, keepdims))
 
 
 @primitive(saves="inputs")
 def var(xp, x, axis=None, correction=1, keepdims=False):
-    """sum_i (x_i - mean)^2 / (N - correction);  d/dx_i = 2 (x_i - mean) / (N - correction)."""
-    return xp.var(x, axis=axis, ddof=correction, keepdims=keepdims)
+    """sum_i (x_i - mean)^2 / (N - correction);  d/dx_i = 2 (x_i - mean) / (N - correction).
+
+    With N <= correction the divisor is 0 (as PyTorch: NaN for one element, inf otherwise).
+    """
+    if _count(x.shape, axis) > correction:
+        return xp.var(x, axis=axis, ddof=correction, keepdims=keepdims)
+    warnings.warn("var(): degrees of freedom is <= 0. Correction should be strictly less "
+                  "than the reduction factor (input numel divided by output numel).",
+                  UserWarning, stacklevel=4)
+    centred = x - xp.mean(x, axis=axis, keepdims=True) if x.size else x
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        return xp.sum(centred * centred, axis=axis, keepdims=keepdims) / x.dtype.type(0)
 
 
 def _var_vjp(xp, g, ans, x, axis=None, correction=1, keepdims=False):
+    count = _count(x.shape, axis)
+    if count <= correction:  # PyTorch: NaN for one element, inf otherwise
+        return _expand(xp, g, x.shape, axis, keepdims) * (math.nan if count == 1 else math.inf)
     centred = x - xp.mean(x, axis=axis, keepdims=True)
-    scale = 2 / (_count(x.shape, axis) - correction)
+    scale = 2 / (count - correction)
     return _expand(xp, g, x.shape, axis, keepdims) * centred * scale
 
 
@@ -68,7 +84,7 @@ defvjp(var, _var_vjp)
 @primitive(saves="all")
 def std(xp, x, axis=None, correction=1, keepdims=False):
     """sqrt(var(x));  d/dx_i = (x_i - mean) / ((N - correction) std), 0 where std = 0."""
-    return xp.sqrt(xp.var(x, axis=axis, ddof=correction, keepdims=keepdims))
+    return xp.sqrt(var.forward(xp, x, axis, correction, keepdims))
 
 
 def _std_vjp(xp, g, ans, x, axis=None, correction=1, keepdims=False):
@@ -144,7 +160,9 @@ def argmin(xp, x, axis=None, keepdims=False):
 @primitive(saves="all")
 def logsumexp(xp, x, axis=None, keepdims=False):
     """log sum_i e^{x_i} = m + log sum_i e^{x_i - m} with m = max x (stable);
-    d/dx_i = softmax(x)_i."""
+    d/dx_i = softmax(x)_i.  Over no elements: -inf (log 0)."""
+    if _count(x.shape, axis) == 0:
+        return xp.sum(x, axis=axis, keepdims=keepdims) - xp.inf
     m = xp.max(x, axis=axis, keepdims=True)
     m = xp.where(xp.isfinite(m), m, 0)
     out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
@@ -165,6 +183,8 @@ defvjp(logsumexp, _logsumexp_vjp)
 def softmax(xp, x, axis=-1):
     """softmax(x)_i = e^{x_i - m} / sum_j e^{x_j - m} (m = max x, for stability);
     VJP: s * (g - sum(g * s))."""
+    if x.size == 0:
+        return x.copy()
     e = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
     return e / xp.sum(e, axis=axis, keepdims=True)
 
@@ -176,9 +196,43 @@ defvjp(softmax, lambda xp, g, ans, x, axis=-1: ans * (
 @primitive(saves="ans")
 def log_softmax(xp, x, axis=-1):
     """log softmax(x)_i = (x_i - m) - log sum_j e^{x_j - m};  VJP: g - softmax(x) sum(g)."""
+    if x.size == 0:
+        return x.copy()
     shifted = x - xp.max(x, axis=axis, keepdims=True)
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
 defvjp(log_softmax, lambda xp, g, ans, x, axis=-1: g - xp.exp(ans) * xp.sum(
     g, axis=axis, keepdims=True))
+
+
+@primitive(saves="inputs")
+def prod(xp, x, axis=None, keepdims=False):
+    """prod_i x_i;  d/dx_i = prod_{j != i} x_j, computed without dividing by x_i (from the
+    products before and after i), so it is exact where x has zeros, as PyTorch's."""
+    return xp.prod(x, axis=axis, keepdims=keepdims)
+
+
+def _prod_vjp(xp, g, ans, x, axis=None, keepdims=False):
+    reduced = tuple(range(x.ndim)) if axis is None else axis
+    kept = tuple(a for a in range(x.ndim) if a not in reduced)
+    order = kept + reduced
+    moved = xp.transpose(x, order)
+    n = _count(x.shape, reduced)
+    flat = moved.reshape(moved.shape[:len(kept)] + (n,))
+    if n == 0:
+        others = flat
+    else:
+        ones = xp.ones_like(flat[..., :1])
+        before = xp.concatenate([ones, xp.cumprod(flat[..., :-1], axis=-1)], axis=-1)
+        after = xp.flip(xp.concatenate(
+            [ones, xp.cumprod(xp.flip(flat, -1)[..., :-1], axis=-1)], axis=-1), -1)
+        others = before * after
+    inverse = [0] * x.ndim
+    for i, a in enumerate(order):
+        inverse[a] = i
+    others = xp.transpose(others.reshape(moved.shape), inverse)
+    return _expand(xp, g, x.shape, axis, keepdims) * others
+
+
+defvjp(prod, _prod_vjp)

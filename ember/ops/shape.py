@@ -91,8 +91,9 @@ defvjp(getitem_basic, _getitem_basic_vjp)
 @primitive(saves="none")
 def getitem_advanced(xp, x, key):
     """x[key] with integer or boolean arrays (a copy);
-    VJP: scatter-add, so an element picked k times receives k gradients."""
-    return x[key]
+    VJP: scatter-add, so an element picked k times receives k gradients.
+    The result is contiguous, as PyTorch's (NumPy's may not be)."""
+    return xp.ascontiguousarray(x[key])
 
 
 def _getitem_advanced_vjp(xp, g, ans, x, key):
@@ -108,7 +109,7 @@ defvjp(getitem_advanced, _getitem_advanced_vjp)
 def gather(xp, x, index, axis):
     """out[..., i, ...] = x[..., index[..., i, ...], ...] along ``axis``;
     VJP: scatter-add g into zeros at the same places (repeated indices accumulate)."""
-    return xp.take_along_axis(x, index, axis=axis)
+    return xp.ascontiguousarray(xp.take_along_axis(x, index, axis=axis))
 
 
 def _gather_vjp(xp, g, ans, x, index, axis):
@@ -194,9 +195,58 @@ defvjp(astype, lambda xp, g, ans, x, dtype: g.astype(x.dtype))
 
 
 @primitive(saves="none")
-def clone(xp, x):
-    """A copy of x that does not share memory;  VJP: identity."""
-    return xp.array(x, copy=True)
+def clone(xp, x, order="K"):
+    """A copy of x that does not share memory, laid out as x (``order="C"``: row-major,
+    for ``contiguous``);  VJP: identity."""
+    return xp.array(x, copy=True, order=order)
 
 
-defvjp(clone, lambda xp, g, ans, x: g)
+defvjp(clone, lambda xp, g, ans, x, order="K": g)
+
+
+@primitive(saves="none")
+def roll(xp, x, shift, axis):
+    """x shifted cyclically by ``shift`` places along ``axis`` (tuples: several);
+    VJP: rolled back."""
+    return xp.roll(x, shift, axis)
+
+
+defvjp(roll, lambda xp, g, ans, x, shift, axis: xp.roll(
+    g, tuple(-s for s in shift) if isinstance(shift, tuple) else -shift, axis))
+
+
+def _embed_diagonal(xp, values, shape, offset, axis1, axis2):
+    """Zeros of ``shape`` with ``values`` (diagonal index last) on the ``offset``
+    diagonal of the (axis1, axis2) planes."""
+    out = xp.zeros(shape, dtype=values.dtype)
+    planes = xp.moveaxis(out, (axis1, axis2), (-2, -1))  # a writable view of out
+    n = values.shape[-1]
+    rows = xp.arange(n) + max(-offset, 0)
+    planes[..., rows, rows + offset] = values
+    return out
+
+
+@primitive(view=True, saves="none")
+def diagonal(xp, x, offset, axis1, axis2):
+    """The ``offset`` diagonal of every (axis1, axis2) plane, as the last axis (a view);
+    VJP: g embedded on that diagonal of zeros."""
+    return xp.diagonal(x, offset, axis1, axis2)
+
+
+defvjp(diagonal, lambda xp, g, ans, x, offset, axis1, axis2: _embed_diagonal(
+    xp, g, x.shape, offset, axis1, axis2))
+
+
+@primitive(saves="none")
+def diag_embed(xp, x, offset, axis1, axis2):
+    """Matrices with the last axis of x on their ``offset`` diagonal in the (axis1,
+    axis2) planes of the output, zeros elsewhere;  VJP: the diagonal of g."""
+    n = x.shape[-1] + abs(offset)
+    shape = list(x.shape[:-1])
+    for axis in sorted((axis1, axis2)):
+        shape.insert(axis, n)
+    return _embed_diagonal(xp, x, tuple(shape), offset, axis1, axis2)
+
+
+defvjp(diag_embed, lambda xp, g, ans, x, offset, axis1, axis2: xp.diagonal(
+    g, offset, axis1, axis2))

@@ -24,6 +24,7 @@ from ember.optim.adadelta import Adadelta
 from ember.optim.adagrad import Adagrad
 from ember.optim.adam import Adam, AdamW
 from ember.optim.adamax import Adamax
+from ember.optim.lbfgs import LBFGS
 from ember.optim.nadam import NAdam
 from ember.optim.optimizer import Optimizer
 from ember.optim.radam import RAdam
@@ -31,4 +32,4 @@ from ember.optim.rmsprop import RMSprop
 from ember.optim.sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "Adadelta", "RMSprop", "Adam", "AdamW", "Adamax",
-           "NAdam", "RAdam", "lr_scheduler"]
+           "NAdam", "RAdam", "lr_scheduler", "LBFGS"]

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ember.train.distributed import is_main_process
+
 
 class Callback:
     """Base class: override the hooks you need."""
@@ -169,11 +171,15 @@ class CSVLogger(Callback):
         self._fields: list[str] | None = None
 
     def on_fit_start(self, trainer) -> None:
+        if not is_main_process():  # a distributed job: rank 0 writes
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not self.append and self.path.exists():
             self.path.unlink()
 
     def on_epoch_end(self, trainer, epoch: int, logs: dict) -> None:
+        if not is_main_process():
+            return
         row = {"epoch": epoch, **{k: _plain(v) for k, v in logs.items()}}
         new_file = not self.path.exists()
         if self._fields is None:

@@ -45,6 +45,7 @@ from ember import random
 from ember.autograd.engine import no_grad
 from ember.serialization import load, save
 from ember.tensor import Tensor
+from ember.train import distributed as ranks
 from ember.train.callbacks import Callback
 from ember.train.guard import TrainingSnapshot
 from ember.train.metrics import resolve_metrics
@@ -125,10 +126,12 @@ class Trainer:
         self.stop_training = False
         self.stopped_reason: str | None = None
         self._snapshot: TrainingSnapshot | None = None
+        self._rank_rng: dict = {}  # a distributed job: every rank's generator, each epoch
         self._open_bar = None
 
     def log(self, message: str) -> None:
-        self._log(message)
+        if ranks.is_main_process():
+            self._log(message)
 
     # ------------------------------------------------------------------ the loop
 
@@ -136,6 +139,7 @@ class Trainer:
         """Train until ``epochs`` epochs are complete (counting those of a loaded
         checkpoint) or a callback stops; returns the history (metric -> list per epoch)."""
         self.stop_training = False
+        ranks.parallel(self.model)  # a distributed job: rank 0's weights, before the snapshot
         self._snapshot = TrainingSnapshot(self) if self.nan_guard else None
         if self._snapshot is not None:
             self._snapshot.take()  # the first step of the run is protected too
@@ -158,6 +162,7 @@ class Trainer:
                     self._step_scheduler(logs)
                 for key, value in logs.items():
                     self.history.setdefault(key, []).append(value)
+                self._rank_rng = ranks.rank_rng_states()  # for checkpoints from now on
                 for callback in self.callbacks:
                     callback.on_epoch_end(self, self.epoch, logs)
         finally:
@@ -168,6 +173,8 @@ class Trainer:
 
     def _train_epoch(self, data, epochs: int) -> dict | None:
         self.model.train()
+        ranks.set_epoch(data, self.epoch)
+        net = ranks.parallel(self.model)  # DistributedDataParallel in a distributed job
         bar = self._bar(data, f"epoch {self.epoch + 1}/{epochs}")
         total_loss, count = 0.0, 0
         outputs, targets = [], []
@@ -177,13 +184,13 @@ class Trainer:
             state = None
             for x_part, y_part in self._chunks(x, y):
                 if self.tbptt_steps:
-                    output, state = self.model(x_part, state)
+                    output, state = net(x_part, state)
                     state = _detached(state)
                 else:
-                    output = self.model(x_part)
+                    output = net(x_part)
                 loss = self.loss_fn(output, y_part)
                 value = loss.item()
-                if not math.isfinite(value):
+                if not ranks.on_every_rank(math.isfinite(value)):
                     self._diverged(value, step, snapshot)
                     return None
                 objective = loss + self._penalty() if (self.l1 or self.l2) else loss
@@ -206,6 +213,8 @@ class Trainer:
                 bar.update(1)
                 if step % 10 == 0:
                     bar.set_postfix(loss=f"{total_loss / count:.4f}", refresh=False)
+        total_loss, count, outputs, targets = ranks.reduce_epoch(total_loss, count, outputs,
+                                                                 targets)
         if count == 0:
             raise ValueError("fit: the training data yielded no batches")
         logs = {"loss": total_loss / count}
@@ -227,6 +236,8 @@ class Trainer:
                 outputs.append(output.numpy())
                 targets.append(_array(y))
         self.model.train(was_training)
+        total_loss, count, outputs, targets = ranks.reduce_epoch(total_loss, count, outputs,
+                                                                 targets)
         if count == 0:
             raise ValueError("evaluate: the data yielded no batches")
         return {"loss": total_loss / count, **self._metrics(outputs, targets)}
@@ -328,8 +339,9 @@ class Trainer:
         bar.close()
 
     def _bar(self, data, description: str):
-        """A tqdm bar over ``len(data)`` steps (None without progress or tqdm)."""
-        if not self.progress:
+        """A tqdm bar over ``len(data)`` steps (None without progress or tqdm, and on the
+        ranks other than 0 of a distributed job)."""
+        if not self.progress or not ranks.is_main_process():
             return None
         try:
             from tqdm.auto import tqdm
@@ -357,6 +369,7 @@ class Trainer:
             "global_step": self.global_step,
             "rng": random.get_rng_state(),
             "meta": self.meta,
+            **self._rank_rng,  # a distributed job: every rank's generator (at epoch end)
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -369,11 +382,14 @@ class Trainer:
         self.history = {k: list(v) for k, v in state["history"].items()}
         self.epoch, self.global_step = state["epoch"], state["global_step"]
         random.set_rng_state(state["rng"])
+        ranks.restore_rank_rng(state)
         self.meta.update(state.get("meta") or {})
 
     def save_checkpoint(self, path: str | os.PathLike) -> None:
-        """Write :meth:`state_dict` atomically to ``path`` (safetensors + JSON)."""
-        save(self.state_dict(), path)
+        """Write :meth:`state_dict` atomically to ``path`` (safetensors + JSON); in a
+        distributed job rank 0 writes (the others may call it too: they write nothing)."""
+        if ranks.is_main_process():
+            save(self.state_dict(), path)
 
     def load_checkpoint(self, path: str | os.PathLike) -> None:
         """Restore a checkpoint; a following ``fit(..., epochs=N)`` continues to epoch N."""

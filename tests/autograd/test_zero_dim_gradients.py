@@ -15,6 +15,8 @@ import pytest
 import ember as em
 from ember.autograd.primitives import Primitive
 from ember.nn import functional as F
+from ember.nn.functional.sync_batch_norm import sync_batch_norm
+from ember.testing.distributed import SingleProcessGroup
 
 
 def _v(x):  # a 1-element vector from a 0-d tensor
@@ -26,7 +28,27 @@ def _image(x, y):  # (1, 2, 4, 4), depending on both leaves
     return base * x + y
 
 
+def _written(x, y):  # in-place writes of 0-d values into a buffer (index_put)
+    h = em.zeros(3, dtype=x.dtype)
+    h[0] = x
+    h[1:] = y * x
+    return h.sum()
+
+
+def _linalg_case(m):
+    """Every linear-algebra primitive on a 2 x 2 matrix m built from the leaves."""
+    spd = m @ m.mT + em.eye(2, dtype=m.dtype)
+    em.linalg.qr(m, mode="r")  # recorded; its backward refuses (as PyTorch's)
+    return (em.linalg.inv(m).sum() + em.linalg.det(m) + em.linalg.slogdet(m).logabsdet
+            + em.linalg.solve(m, m[0]).sum() + em.linalg.cholesky(spd).sum()
+            + em.linalg.qr(m).R.sum() + em.linalg.svdvals(m).sum()
+            + em.linalg.eigvalsh(spd).sum() + em.linalg.pinv(m).sum()
+            + em.linalg.vector_norm(m) + em.einsum("ij,jk->", m, m)
+            + em.diag_embed(m[0]).sum() + m.diagonal().sum())
+
+
 CASES = {
+    "setitem": _written,
     "elementwise": lambda x, y: (x.abs() + x.exp() + x.log() + x.log1p() + x.sqrt()
                                  + x.sin() + x.cos() + x.tanh() + x.sigmoid() + x.relu()
                                  + x.sign() + x.floor() + x.ceil() + x.round() - (-y)
@@ -72,6 +94,26 @@ CASES = {
         + F.layer_norm(_image(x, y), (4,), _v(x).expand(4), _v(y).expand(4)).sum()
         + F.group_norm(_image(x, y), 2, _v(y).expand(2)).sum()
         + F.instance_norm(_image(x, y)).sum()),
+    "maths": lambda x, y: (x.tan() + x.asin() + x.acos() + x.atan() + em.atan2(x, y)
+                           + em.hypot(x, y) + x.sinh() + y.cosh() + x.asinh()
+                           + (1 + y).acosh() + x.atanh() + x.log2() + y.log10() + x.exp2()
+                           + y.expm1() + em.logaddexp(x, y) + em.logaddexp2(x, y)
+                           + (3 * x).trunc() + em.fmod(x, y) + em.remainder(x, y)
+                           + em.copysign(x, -y) + em.xlogy(x, y)),
+    "scans_and_selection": lambda x, y: (
+        em.stack([x, y, x]).cumsum(0).sum() + em.stack([x, y]).cumprod(0).sum()
+        + em.stack([y, x]).logcumsumexp(0).sum() + em.stack([x, y]).prod()
+        + em.stack([x, y, y]).sort().values[0] + em.stack([x, y]).roll(1)[0]
+        + em.stack([x, y, x]).unfold(0, 2, 1).sum()
+        + em.zeros(2, dtype=x.dtype).scatter_add(0, em.tensor([1, 1]), em.stack([x, y]))[1]
+        + em.stack([x, y]).scatter_reduce(0, em.tensor([0, 0]), em.stack([y, x]), "amax")[0]
+        + em.stack([x, y]).scatter_reduce(0, em.tensor([1, 1]), em.stack([y, x]), "prod")[1]),
+    "linalg": lambda x, y: _linalg_case(em.stack([x + 2, y, y, x + 3]).reshape(2, 2)) * y,
+    "volumes": lambda x, y: (
+        F.conv3d(_image(x, y).reshape(1, 1, 2, 4, 4), em.ones(1, 1, 2, 2, 2, dtype=x.dtype) * x
+                 ).sum()
+        + F.conv_transpose3d(_image(x, y).reshape(1, 2, 1, 4, 4),
+                             em.ones(2, 1, 2, 1, 1, dtype=x.dtype) * y, stride=2).sum()),
     "information": lambda x, y: (em.special.xlogy(x, y) + em.special.entr(x)
                                  + em.special.entropy(em.stack([x, y]))),
     "embedding": lambda x, y: F.embedding(em.tensor([0, 1, 1]),
@@ -80,7 +122,17 @@ CASES = {
         layer(_image(x, y).reshape(2, 4, 4))[0].sum()
         for layer in (em.nn.RNN(4, 2, dtype=x.dtype), em.nn.LSTM(4, 2, dtype=x.dtype),
                       em.nn.GRU(4, 2, dtype=x.dtype))) * y,
+    "vision": lambda x, y: _vision().direction(x * y, y) + _vision().direction(x, -y),
+    "sync_batch_norm": lambda x, y: sync_batch_norm(
+        _image(x, y), None, None, _v(x).expand(2), _v(y).expand(2), 0.1, 1e-5, SingleProcessGroup()
+    ).sum(),
 }
+
+
+def _vision():
+    import ember.vision as V  # its private atan2 primitive
+
+    return V
 
 
 @pytest.fixture

@@ -31,11 +31,6 @@ def check_result(result, name: str) -> None:
     assert result.plot.read_bytes()[:8] == PNG_SIGNATURE
     width, height = _png_size(result.plot)
     assert width >= 300 and height >= 200, (width, height)  # readable, not a thumbnail
-
-
-def _png_size(path) -> tuple[int, int]:
-    header = path.read_bytes()[16:24]  # the IHDR chunk's width and height
-    return int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")
     assert result.finding.startswith("held: " if result.held else "did not hold: ")
     assert result.table and all(row.keys() == result.table[0].keys() for row in result.table)
     for row in result.table:
@@ -43,6 +38,11 @@ def _png_size(path) -> tuple[int, int]:
             if isinstance(value, float):
                 assert not math.isnan(value), row
     assert result.summary().endswith(result.finding)
+
+
+def _png_size(path) -> tuple[int, int]:
+    header = path.read_bytes()[16:24]  # the IHDR chunk's width and height
+    return int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")
 
 
 def check_repeatable(first, second) -> None:

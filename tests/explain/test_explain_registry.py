@@ -11,8 +11,10 @@ from ember.explain.values import as_int, as_matrix, as_padding, as_vector, numbe
 
 
 def test_every_calculation_is_registered_with_its_options():
-    assert {"conv-output", "receptive-field", "params", "conv", "pool", "lstm-step",
-            "entropy"} <= set(topics())
+    assert list(topics())[:6] == ["conv-output", "receptive-field", "params", "conv", "pool",
+                                  "lstm-step"]
+    assert {"gaussian-kernel", "sobel", "canny", "otsu", "morphology", "entropy", "backprop",
+            "optimizer", "softmax-ce", "metrics", "gru-step", "padding", "dropout"} <= set(topics())
     flags = {opt.flag for opt in topics()["conv-output"].options}
     assert flags == {"--width", "--kernel", "--padding", "--stride", "--dilation"}
 

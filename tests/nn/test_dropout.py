@@ -77,7 +77,7 @@ def test_masks_repeat_under_manual_seed_and_differ_between_calls():
 
 @pytest.mark.parametrize("function,shape,batched", [
     (F.dropout1d, (40, 50, 6), True), (F.dropout1d, (500, 6), False),
-    (F.dropout2d, (40, 50, 3, 2), True), (F.dropout2d, (500, 3, 2), False),
+    (F.dropout2d, (40, 50, 3, 2), True),
     (F.dropout3d, (20, 50, 2, 2, 2), True), (F.dropout3d, (500, 2, 1, 3), False),
 ])
 def test_channel_dropout_zeroes_whole_channels(function, shape, batched):
@@ -90,12 +90,29 @@ def test_channel_dropout_zeroes_whole_channels(function, shape, batched):
 
 
 def test_channel_dropout_shape_errors():
-    with pytest.raises(ValueError, match=r"dropout2d: expected a 3D or 4D input.*\(2, 3\)"):
-        F.dropout2d(em.ones(2, 3))
-    with pytest.raises(ValueError, match=r"dropout1d: expected a 2D or 3D input"):
+    with pytest.raises(RuntimeError, match=r"dropout1d: expected a 2D or 3D input"):
         F.dropout1d(em.ones(2, 3, 4, 5))
-    with pytest.raises(ValueError, match=r"dropout3d"):
-        nn.Dropout3d()(em.ones(2, 3, 4))
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        F.dropout2d(em.ones(3))
+
+
+def test_dropout2d_and_3d_on_other_inputs_warn_and_behave_as_pytorch(torch):
+    p = 0.3
+    for shape, spatial, warnings_expected in (((2000, 3), (), 1), ((400, 30, 4), (2,), 1),
+                                              ((200, 3, 2, 2, 2), (2, 3, 4), 1)):
+        for framework in (torch, em):
+            x = framework.ones(*shape, dtype=framework.float64)
+            with pytest.warns(UserWarning, match="dropout2d") as record:
+                y = framework.nn.Dropout2d(p)(x).numpy()
+            assert len(record) >= warnings_expected
+            dropped, kept = (y == 0).all(spatial), (y == 1 / (1 - p)).all(spatial)
+            assert np.all(dropped | kept)
+            assert dropped.shape == shape[:2]
+    for framework in (torch, em):
+        with pytest.warns(UserWarning, match="dropout3d"):
+            y = framework.nn.Dropout3d(p)(framework.ones(5, 30, 4, dtype=framework.float64))
+        y = y.numpy()
+        assert np.all((y == 0).all((1, 2)) | (y == 1 / (1 - p)).all((1, 2)))  # (C, D, H)
 
 
 @pytest.mark.parametrize("p", [-0.1, 1.5])

@@ -64,7 +64,8 @@ def _layer_types():
 
 # constructor arguments tried in turn, for layers that need some
 _ARGUMENTS = [(), (4,), (4, 2), (2, 4), (4, 2, 3), ("LSTM", 4, 2), (1, (2, 2)), ((4, 4), 2),
-              (((0, 1), (1, 2)), 3), ([[1.0, -1.0], [1.0, 1.0]],)]
+              (((0, 1), (1, 2)), 3), ([[1.0, -1.0], [1.0, 1.0]],),
+              (nn.TransformerEncoderLayer(4, 2, 8), 2), (nn.TransformerDecoderLayer(4, 2, 8), 2)]
 
 
 def _build(layer_type):

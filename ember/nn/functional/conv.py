@@ -26,13 +26,14 @@ matrix products too:
 
 A transposed convolution is the input-gradient of a convolution, and its own gradients
 are a convolution and a weight-gradient: the three routines serve both. im2col and col2im
-live in :mod:`ember.nn.functional.vision`, with ``unfold`` and ``fold``, which they are.
+live in :mod:`ember.nn.functional.windows`, shared with pooling and ``unfold``/``fold``.
 """
 
 from __future__ import annotations
 
 from ember.autograd.primitives import defvjp, primitive
-from ember.nn.functional.vision import (
+from ember.errors import ShapeError
+from ember.nn.functional.windows import (
     _col2im,
     _im2col,
     _im2col_rows,
@@ -327,10 +328,10 @@ _conv_transpose.name = "conv_transpose"
 def _prepare(op: str, input: Tensor, weight: Tensor, bias, dims: int):
     """Check shapes and dtypes; return (input as (N, C, H, W), was_batched)."""
     if weight.ndim != dims + 2:
-        raise ValueError(f"{op}: weight must have {dims + 2} dimensions (out, in/groups, "
+        raise ShapeError(f"{op}: weight must have {dims + 2} dimensions (out, in/groups, "
                          f"kernel...), got shape {tuple(weight.shape)}")
     if input.ndim not in (dims + 1, dims + 2):
-        raise ValueError(f"{op}: expected a {dims + 1}-d (unbatched) or {dims + 2}-d "
+        raise ShapeError(f"{op}: expected a {dims + 1}-d (unbatched) or {dims + 2}-d "
                          f"(batched) input, got shape {tuple(input.shape)}")
     _check_floating(op, input, weight, bias)
     batched = input.ndim == dims + 2
@@ -347,7 +348,9 @@ def _finish(out: Tensor, dims: int, batched: bool) -> Tensor:
     return out if batched else out.squeeze(0)
 
 
-def _convnd(op, dims, input, weight, bias, stride, padding, dilation, groups) -> Tensor:
+def _conv_args(op, dims, input, weight, bias, stride, padding, dilation, groups):
+    """PyTorch's checks of a convolution's arguments; returns (input as (N, C, ...),
+    was_batched, stride, ((before, after), ...) padding, dilation)."""
     x, batched = _prepare(op, input, weight, bias, dims)
     out_channels, cg = weight.shape[:2]
     kernel = tuple(weight.shape[2:])
@@ -358,21 +361,27 @@ def _convnd(op, dims, input, weight, bias, stride, padding, dilation, groups) ->
                          f"dilation={dilation}")
     pads = _conv_padding(padding, kernel, dilation, stride, op)
     if groups < 1 or out_channels % groups:
-        raise ValueError(f"{op}: groups={groups} must be positive and divide the "
+        raise ShapeError(f"{op}: groups={groups} must be positive and divide the "
                          f"{out_channels} output channels of weight {tuple(weight.shape)}")
     if x.shape[1] != cg * groups:
-        raise ValueError(f"{op}: expected input with {cg * groups} channels (weight "
+        raise ShapeError(f"{op}: expected input with {cg * groups} channels (weight "
                          f"{tuple(weight.shape)}, groups={groups}), got input of shape "
                          f"{tuple(input.shape)}")
     if bias is not None and tuple(bias.shape) != (out_channels,):
-        raise ValueError(f"{op}: bias of shape {tuple(bias.shape)} does not match the "
+        raise ShapeError(f"{op}: bias of shape {tuple(bias.shape)} does not match the "
                          f"{out_channels} output channels")
     spatial = tuple(input.shape[-dims:])
     padded = tuple(h + p0 + p1 for h, (p0, p1) in zip(spatial, pads, strict=True))
     extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
     if any(e > p for e, p in zip(extent, padded, strict=True)):
-        raise ValueError(f"{op}: kernel size {kernel} (dilated {extent}) is larger than the "
+        raise ShapeError(f"{op}: kernel size {kernel} (dilated {extent}) is larger than the "
                          f"padded input size {padded} (input of shape {tuple(input.shape)})")
+    return x, batched, stride, pads, dilation
+
+
+def _convnd(op, dims, input, weight, bias, stride, padding, dilation, groups) -> Tensor:
+    x, batched, stride, pads, dilation = _conv_args(op, dims, input, weight, bias, stride,
+                                                    padding, dilation, groups)
     if dims == 1:
         weight = weight.unsqueeze(2)
         stride, dilation, pads = (1,) + stride, (1,) + dilation, ((0, 0),) + pads
@@ -452,14 +461,16 @@ def _transpose_output_size(op, spatial, kernel, stride, padding, output_padding,
                              f"either stride {stride} or dilation {dilation}")
         size.append((h - 1) * s - 2 * p + d * (k - 1) + op_ + 1)
     if any(h < 1 for h in size):
-        raise ValueError(f"{op}: the output size {tuple(size)} is too small (input "
+        raise ShapeError(f"{op}: the output size {tuple(size)} is too small (input "
                          f"{tuple(spatial)}, kernel {kernel}, stride {stride}, padding "
                          f"{padding})")
     return tuple(size)
 
 
-def _conv_transposend(op, dims, input, weight, bias, stride, padding, output_padding, groups,
-                      dilation) -> Tensor:
+def _conv_transpose_args(op, dims, input, weight, bias, stride, padding, output_padding,
+                         groups, dilation):
+    """PyTorch's checks of a transposed convolution's arguments; returns (input as (N, C,
+    ...), was_batched, output size, stride, padding, dilation)."""
     x, batched = _prepare(op, input, weight, bias, dims)
     in_channels, out_per_group = weight.shape[:2]
     kernel = tuple(weight.shape[2:])
@@ -472,16 +483,23 @@ def _conv_transposend(op, dims, input, weight, bias, stride, padding, output_pad
                          f"non-negative, got stride={stride}, dilation={dilation}, "
                          f"padding={padding}")
     if groups < 1 or in_channels % groups:
-        raise ValueError(f"{op}: groups={groups} must be positive and divide the "
+        raise ShapeError(f"{op}: groups={groups} must be positive and divide the "
                          f"{in_channels} input channels of weight {tuple(weight.shape)}")
     if x.shape[1] != in_channels:
-        raise ValueError(f"{op}: expected input with {in_channels} channels (weight "
+        raise ShapeError(f"{op}: expected input with {in_channels} channels (weight "
                          f"{tuple(weight.shape)}), got input of shape {tuple(input.shape)}")
     if bias is not None and tuple(bias.shape) != (out_per_group * groups,):
-        raise ValueError(f"{op}: bias of shape {tuple(bias.shape)} does not match the "
+        raise ShapeError(f"{op}: bias of shape {tuple(bias.shape)} does not match the "
                          f"{out_per_group * groups} output channels")
     size = _transpose_output_size(op, tuple(input.shape[-dims:]), kernel, stride, padding,
                                   output_padding, dilation)
+    return x, batched, size, stride, padding, dilation
+
+
+def _conv_transposend(op, dims, input, weight, bias, stride, padding, output_padding, groups,
+                      dilation) -> Tensor:
+    x, batched, size, stride, padding, dilation = _conv_transpose_args(
+        op, dims, input, weight, bias, stride, padding, output_padding, groups, dilation)
     pads = tuple((p, p) for p in padding)
     if dims == 1:
         weight = weight.unsqueeze(2)

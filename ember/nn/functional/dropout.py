@@ -17,10 +17,12 @@ input in place.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 from ember import functions, random
+from ember.errors import ShapeError
 from ember.tensor import Tensor
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
@@ -94,7 +96,7 @@ def _channels(input: Tensor, batched_ndim: int, p: float, training: bool, op: st
               alpha: bool = False) -> Tensor:
     """Channel dropout of an (N, C, *) input with ``batched_ndim`` dims, or of one sample."""
     if input.ndim not in (batched_ndim - 1, batched_ndim):
-        raise ValueError(f"{op}: expected a {batched_ndim - 1}D or {batched_ndim}D input "
+        raise ShapeError(f"{op}: expected a {batched_ndim - 1}D or {batched_ndim}D input "
                          f"(an optional batch, channels, {batched_ndim - 2} spatial "
                          f"dimensions), got shape {tuple(input.shape)}")
     unbatched = input.ndim == batched_ndim - 1
@@ -121,30 +123,61 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False) -> Tensor:
-    """Zero whole channels of (N, C, H, W) or (C, H, W) inputs with probability p,
-    scaling the rest by 1 / (1 - p) (Tompson et al., 2015).
+    """Zero whole channels of (N, C, H, W) inputs with probability p, scaling the rest by
+    1 / (1 - p) (Tompson et al., 2015).
 
-    A 3-d input is one sample (C, H, W), as PyTorch's documentation says; PyTorch itself
-    still treats it as (N, C, L), with a deprecation warning.
+    Other inputs behave as in PyTorch, with its deprecation warnings: a 3-d input is read
+    as (N, C, L) (one draw per sample and channel), and a 2-d (N, C) input gets one draw
+    per element (plain dropout).
 
     >>> import ember as em
     >>> y = em.nn.functional.dropout2d(em.ones(2, 8, 3, 3))
     >>> bool(((y == 0).all((2, 3)) | (y == 2).all((2, 3))).all())
     True
     """
-    return _channels(input, 4, p, training, "dropout2d")
+    if input.ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is "
+                      "deprecated and will result in an error in a future release. To retain "
+                      "the behavior and silence this warning, please use dropout instead. Note "
+                      "that dropout2d exists to provide channel-wise dropout on inputs with 2 "
+                      "spatial dimensions, a channel dimension, and an optional batch dimension "
+                      "(i.e. 3D or 4D inputs).", UserWarning, stacklevel=2)
+    if input.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
+                      "channel-wise 1D dropout behavior is desired - input is interpreted as "
+                      "shape (N, C, L), where C is the channel dim. This behavior will change "
+                      "in a future release to interpret the input as one without a batch "
+                      "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout "
+                      "behavior, please switch to using dropout1d instead.", UserWarning,
+                      stacklevel=2)
+    if input.ndim < 2:
+        raise ShapeError(f"dropout2d: feature dropout requires at least 2 dimensions in the "
+                         f"input, got shape {tuple(input.shape)}")
+    return _dropout(input, p, training, True, "dropout2d")
 
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
               inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs with probability p,
-    scaling the rest by 1 / (1 - p).
+    scaling the rest by 1 / (1 - p). Other inputs are read as one sample, with PyTorch's
+    deprecation warning.
 
     >>> import ember as em
     >>> em.nn.functional.dropout3d(em.ones(2, 4, 2, 2, 2)).shape
     (2, 4, 2, 2, 2)
     """
-    return _channels(input, 5, p, training, "dropout3d")
+    if input.ndim not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is "
+                      "deprecated and will result in an error in a future release. To retain "
+                      "the behavior and silence this warning, please use dropout instead. Note "
+                      "that dropout3d exists to provide channel-wise dropout on inputs with 3 "
+                      "spatial dimensions, a channel dimension, and an optional batch dimension "
+                      "(i.e. 4D or 5D inputs).", UserWarning, stacklevel=2)
+    if input.ndim == 5:
+        return _dropout(input, p, training, True, "dropout3d")
+    x = functions.unsqueeze(input, 0)
+    out = _dropout(x, p, training, True, "dropout3d")
+    return input if out is x else functions.squeeze(out, 0)
 
 
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,

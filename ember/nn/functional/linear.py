@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ember import parallel
 from ember.autograd.primitives import defvjp, primitive
+from ember.errors import ShapeError
 from ember.tensor import Tensor
 
 __all__ = ["linear"]
@@ -59,11 +60,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     in_features = weight.shape[-1]
     shape = input.shape
     if not shape or shape[-1] != in_features:
-        raise ValueError(
+        raise ShapeError(
             f"linear: input of shape {tuple(shape)} has {shape[-1] if shape else 0} features in "
             f"its last dimension, but the weight {tuple(weight.shape)} expects {in_features}"
         )
     if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"linear: bias of shape {tuple(bias.shape)} does not match the weight's "
+        raise ShapeError(f"linear: bias of shape {tuple(bias.shape)} does not match the weight's "
                          f"{weight.shape[0]} outputs")
     return _linear(input, weight, bias)

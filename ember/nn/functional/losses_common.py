@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 
 from ember.autograd.primitives import defvjp, primitive
+from ember.errors import ShapeError
 from ember.ops import elementwise
 from ember.tensor import Tensor
 
@@ -105,7 +106,7 @@ def check_class_indices(name: str, input: Tensor, target, ignore_index: int | No
                         f"{target.dtype} of shape {tuple(target.shape)}; class probabilities "
                         "go to cross_entropy, with a target of the input's shape")
     if tuple(target.shape) != expected:
-        raise ValueError(f"{name}: target of shape {tuple(target.shape)} does not match input "
+        raise ShapeError(f"{name}: target of shape {tuple(target.shape)} does not match input "
                          f"of shape {tuple(input.shape)}; expected class indices of shape "
                          f"{expected}")
     num_classes = input.shape[0 if input.ndim == 1 else 1]
@@ -127,7 +128,7 @@ def class_weight(name: str, weight, input: Tensor) -> Tensor | None:
     weight = as_float(weight, input)
     num_classes = input.shape[0 if input.ndim == 1 else 1]
     if tuple(weight.shape) != (num_classes,):
-        raise ValueError(f"{name}: weight of shape {tuple(weight.shape)} must hold one value "
+        raise ShapeError(f"{name}: weight of shape {tuple(weight.shape)} must hold one value "
                          f"per class, i.e. have shape ({num_classes},) for input of shape "
                          f"{tuple(input.shape)}")
     if weight.requires_grad:

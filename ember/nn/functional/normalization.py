@@ -24,6 +24,7 @@ import math
 from ember import functions
 from ember.autograd.engine import no_grad
 from ember.autograd.primitives import defvjp, primitive
+from ember.errors import ShapeError
 from ember.tensor import Tensor
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm"]
@@ -142,7 +143,7 @@ def _check_channels(op: str, input: Tensor, **tensors) -> None:
     channels = input.shape[1]
     for name, t in tensors.items():
         if t is not None and tuple(t.shape) != (channels,):
-            raise ValueError(f"{op}: {name} has shape {tuple(t.shape)} but the input of shape "
+            raise ShapeError(f"{op}: {name} has shape {tuple(t.shape)} but the input of shape "
                              f"{tuple(input.shape)} has {channels} channels (dim 1)")
 
 
@@ -174,7 +175,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             [ 1.0000]])
     """
     if input.ndim < 2:
-        raise ValueError(f"batch_norm: expected an input of shape (N, C) or (N, C, *), got "
+        raise ShapeError(f"batch_norm: expected an input of shape (N, C) or (N, C, *), got "
                          f"shape {tuple(input.shape)}")
     _check_channels("batch_norm", input, running_mean=running_mean, running_var=running_var,
                     weight=weight, bias=bias)
@@ -289,11 +290,11 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
         tuple(int(s) for s in normalized_shape)
     k = len(shape)
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
-        raise ValueError(f"layer_norm: normalized_shape {shape} does not match the trailing "
+        raise ShapeError(f"layer_norm: normalized_shape {shape} does not match the trailing "
                          f"dimensions of the input of shape {tuple(input.shape)}")
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != shape:
-            raise ValueError(f"layer_norm: {name} has shape {tuple(t.shape)}, expected the "
+            raise ShapeError(f"layer_norm: {name} has shape {tuple(t.shape)}, expected the "
                              f"normalized_shape {shape}")
     return _layer_norm(input, weight, bias, size=math.prod(shape), eps=eps)
 
@@ -328,11 +329,11 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     tensor([[-1.0000,  1.0000, -1.0000,  1.0000]])
     """
     if input.ndim < 2:
-        raise ValueError(f"group_norm: expected an input of shape (N, C, *), got shape "
+        raise ShapeError(f"group_norm: expected an input of shape (N, C, *), got shape "
                          f"{tuple(input.shape)}")
     n, channels = input.shape[:2]
     if num_groups <= 0 or channels % num_groups:
-        raise ValueError(f"group_norm: the {channels} channels of the input of shape "
+        raise ShapeError(f"group_norm: the {channels} channels of the input of shape "
                          f"{tuple(input.shape)} cannot be split into {num_groups} groups")
     _check_channels("group_norm", input, weight=weight, bias=bias)
     if n * channels // num_groups * math.prod(input.shape[2:]) == 1:  # PyTorch's check

@@ -19,7 +19,8 @@ import numpy as np
 
 from ember import creation
 from ember.autograd.primitives import defvjp, primitive
-from ember.nn.functional.vision import _pad2d, _tuple
+from ember.errors import ShapeError
+from ember.nn.functional.windows import _pad2d, _tuple
 from ember.parallel import map_batch
 from ember.tensor import Tensor
 
@@ -50,7 +51,7 @@ def _pool_size(op, size, kernel, stride, padding, dilation, ceil_mode) -> tuple:
             n -= 1
         out.append(n)
     if any(n < 1 for n in out):
-        raise ValueError(f"{op}: input of spatial size {tuple(size)} is too small for "
+        raise ShapeError(f"{op}: input of spatial size {tuple(size)} is too small for "
                          f"kernel_size={kernel}, stride={stride}, padding={padding}, "
                          f"dilation={dilation} (output size {tuple(out)})")
     return tuple(out)
@@ -185,7 +186,7 @@ def _max_pool_indices(xp, x, ans, kernel, stride, padding, dilation):
 def _as_4d(op: str, input: Tensor, dims: int):
     """input as (N, C, H, W): adds the batch (unbatched input) and, for 1-d, H = 1."""
     if input.ndim not in (dims + 1, dims + 2):
-        raise ValueError(f"{op}: expected a {dims + 1}-d (unbatched) or {dims + 2}-d "
+        raise ShapeError(f"{op}: expected a {dims + 1}-d (unbatched) or {dims + 2}-d "
                          f"(batched) input, got shape {tuple(input.shape)}")
     batched = input.ndim == dims + 2
     x = input if batched else input.unsqueeze(0)

@@ -34,6 +34,7 @@ import numpy as np
 from ember import functions, parallel
 from ember.autograd.engine import is_grad_enabled
 from ember.autograd.primitives import defvjp_argnum, primitive
+from ember.errors import ShapeError
 from ember.nn.functional.dropout import dropout as _dropout
 from ember.nn.functional.linear import linear
 from ember.tensor import Tensor
@@ -412,14 +413,14 @@ def _run(mode, name, input, hx, params, has_biases, num_layers, dropout, train,
         raise ValueError(f"{name}: expected {num_layers * D * per_layer} weight tensors "
                          f"for {num_layers} layer(s) x {D} direction(s), got {len(params)}")
     if input.ndim not in (2, 3):
-        raise ValueError(f"{name}: expected a 2-d (unbatched) or 3-d input, got shape "
+        raise ShapeError(f"{name}: expected a 2-d (unbatched) or 3-d input, got shape "
                          f"{tuple(input.shape)}")
     batched = input.ndim == 3
     x = input if not batched else (input.transpose(0, 1) if batch_first else input)
     x = x if batched else x.unsqueeze(1)
     T, N, features = x.shape
     if features != params[0].shape[1]:
-        raise ValueError(f"{name}: input of shape {tuple(input.shape)} has {features} "
+        raise ShapeError(f"{name}: input of shape {tuple(input.shape)} has {features} "
                          f"features, but the layer expects input_size={params[0].shape[1]}")
     if x.dtype != params[0].dtype:
         raise TypeError(f"{name}: input is {x.dtype} but the weights are "
@@ -469,7 +470,7 @@ def _initial(state, label, shape, batched, dtype, name):
         return None
     expected = shape if batched else (shape[0], shape[2])
     if tuple(state.shape) != expected:
-        raise ValueError(f"{name}: expected {label} of shape {expected}, got "
+        raise ShapeError(f"{name}: expected {label} of shape {expected}, got "
                          f"{tuple(state.shape)}")
     if state.dtype != dtype:
         raise TypeError(f"{name}: {label} is {state.dtype} but the input is {dtype}")

@@ -7,6 +7,7 @@ import numpy as np
 from ember import creation, dtypes, functions
 from ember.autograd.engine import no_grad
 from ember.autograd.primitives import defvjp, primitive
+from ember.errors import ShapeError
 from ember.tensor import Tensor
 
 __all__ = ["embedding", "one_hot"]
@@ -90,7 +91,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         raise NotImplementedError("embedding: sparse gradients are not supported; use "
                                   "sparse=False (the gradient is dense)")
     if weight.ndim != 2:
-        raise ValueError(f"embedding: weight must be a 2-d table, got shape "
+        raise ShapeError(f"embedding: weight must be a 2-d table, got shape "
                          f"{tuple(weight.shape)}")
     indices = functions._t(input)
     if indices.dtype.kind not in "iu":

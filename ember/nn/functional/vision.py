@@ -1,12 +1,6 @@
-"""Images as columns and back (im2col and col2im: ``unfold``, ``fold`` and the machinery
-convolution is built on), and resampling (``interpolate``: nearest, linear, bilinear,
-bicubic, area).
-
-im2col copies every sliding window of an image once, as a column: then a convolution is
-one matrix product. Windows are strided *views* of the padded image (no Python loop over
-pixels); col2im, the adjoint, adds each column entry back to its pixel, one strided add
-per kernel offset. The columns are kH kW times the image: their buffer is reused from
-call to call (``_scratch_array``), so the largest one a model needs stays allocated.
+"""Images as columns and back (``unfold`` and ``fold``: im2col and col2im, from
+:mod:`ember.nn.functional.windows`, which convolution is built on), and resampling
+(``interpolate``: nearest, linear, bilinear, bicubic, trilinear, area).
 
 Interpolation is separable: resizing an image is resizing its rows, then its columns.
 Along one axis every mode is a fixed (Out, In) matrix A (nearest picks one input, linear
@@ -22,152 +16,18 @@ source-index rules exactly, computed in the input's precision as PyTorch does:
 from __future__ import annotations
 
 import math
-import threading
 
 import numpy as np
 
 from ember import creation
 from ember.autograd.primitives import defvjp, primitive
+from ember.nn.functional.pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
+from ember.nn.functional.volumetric import adaptive_avg_pool3d
+from ember.nn.functional.windows import _col2im, _im2col, _output_size, _tuple
 from ember.tensor import Tensor
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "unfold",
            "fold"]
-
-
-# ----------------------------------------------------------------------------- arguments and sizes
-
-
-def _tuple(value, n: int, name: str, op: str) -> tuple:
-    """``value`` as a tuple of ``n`` non-negative ints (an int is repeated)."""
-    if isinstance(value, bool):
-        raise TypeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
-    if isinstance(value, int):
-        value = (value,) * n
-    try:
-        value = tuple(int(v) for v in value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{op}: {name} must be an int or a tuple of {n} ints, "
-                        f"got {value!r}") from None
-    if len(value) == 1 and n > 1:
-        value = value * n
-    if len(value) != n:
-        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value}")
-    return value
-
-
-def _output_size(size, kernel, stride, padding, dilation) -> tuple:
-    """floor((H + P_before + P_after - D (K - 1) - 1) / S) + 1 per spatial dimension."""
-    return tuple((h + p0 + p1 - d * (k - 1) - 1) // s + 1 for h, k, s, (p0, p1), d in
-                 zip(size, kernel, stride, padding, dilation, strict=True))
-
-
-
-# ----------------------------------------------------------------------------- im2col
-
-
-class _Scratch(threading.local):
-    buffers: dict | None = None
-
-
-_scratch = _Scratch()
-
-
-def _scratch_array(xp, shape, dtype):
-    """An uninitialised array reused from call to call (per thread and dtype).
-
-    im2col's columns are the largest array a convolution touches and live only for one
-    matrix product. A fresh one costs page faults on every call (more than the copy into
-    it), so the memory is kept, as PyTorch's caching allocator does.
-    """
-    if _scratch.buffers is None:
-        _scratch.buffers = {}
-    key = (xp.__name__, xp.dtype(dtype).str)
-    size = math.prod(shape)
-    buffer = _scratch.buffers.get(key)
-    if buffer is None or buffer.size < size:
-        buffer = xp.empty(size, dtype)
-        _scratch.buffers[key] = buffer
-    return buffer[:size].reshape(shape)
-
-
-def _pad2d(xp, x, padding, value=0.0):
-    """x (N, C, H, W) padded by ((top, bottom), (left, right)); a negative amount crops."""
-    (t, b), (l, r) = padding
-    if t == b == l == r == 0:
-        return x
-    h, w = x.shape[2], x.shape[3]
-    x = x[:, :, max(-t, 0):h - max(-b, 0), max(-l, 0):w - max(-r, 0)]
-    t, b, l, r = max(t, 0), max(b, 0), max(l, 0), max(r, 0)
-    if t == b == l == r == 0:
-        return x
-    shape = x.shape[:2] + (x.shape[2] + t + b, x.shape[3] + l + r)
-    out = xp.zeros(shape, x.dtype) if value == 0 else xp.full(shape, value, x.dtype)
-    out[:, :, t:t + x.shape[2], l:l + x.shape[3]] = x
-    return out
-
-
-def _windows(xp, x, kernel, stride, dilation, out_size):
-    """A strided view (N, C, kH, kW, H_out, W_out): view[n, c, a, b, i, j] =
-    x[n, c, S i + D a, S j + D b] (no copy; x must already be padded)."""
-    sn, sc, sh, sw = x.strides
-    shape = x.shape[:2] + tuple(kernel) + tuple(out_size)
-    strides = (sn, sc, dilation[0] * sh, dilation[1] * sw, stride[0] * sh, stride[1] * sw)
-    return xp.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
-
-
-def _im2col(xp, x, kernel, stride, padding, dilation, out_size, scratch=True):
-    """The columns (N, C, kH, kW, H_out, W_out) of x: one copy of every window.
-
-    ``scratch`` puts them in the reused buffer (only for a result consumed at once).
-    """
-    if kernel == (1, 1) and padding == ((0, 0), (0, 0)) and scratch:
-        # a 1x1 kernel's columns are x itself (subsampled by the stride): no copy needed
-        view = x[:, :, ::stride[0], ::stride[1]][:, :, :out_size[0], :out_size[1]]
-        return view.reshape(x.shape[:2] + (1, 1) + tuple(out_size))
-    view = _windows(xp, _pad2d(xp, x, padding), kernel, stride, dilation, out_size)
-    cols = _scratch_array(xp, view.shape, x.dtype) if scratch else xp.empty(view.shape, x.dtype)
-    xp.copyto(cols, view)
-    return cols
-
-
-def _im2col_rows(xp, x, kernel, padding, dilation, out_size):
-    """Stride-1 columns (N, C, kH, kW, H_out Wp) over whole padded rows of width Wp.
-
-    Flattened, the window at offset (a, b) is one contiguous run starting at a D Wp + b D,
-    so the copy moves long runs; the Wp - W_out extra columns of each row are garbage,
-    dropped from the product (forward) or met by zero gradients (backward).
-    """
-    (t, b), (l, r) = padding
-    h, w = x.shape[2:]
-    x = x[:, :, max(-t, 0):h - max(-b, 0), max(-l, 0):w - max(-r, 0)]  # negative: crop
-    # a new contiguous array (rows back to back) with one more zero row, into which the
-    # last run overruns
-    xpad = _pad2d(xp, x, ((max(t, 0), max(b, 0) + 1), (max(l, 0), max(r, 0))))
-    sn, sc, sh, sw = xpad.strides
-    width = xpad.shape[3]
-    shape = xpad.shape[:2] + tuple(kernel) + (out_size[0] * width,)
-    view = xp.lib.stride_tricks.as_strided(
-        xpad, shape, (sn, sc, dilation[0] * sh, dilation[1] * sw, sw), writeable=False)
-    cols = _scratch_array(xp, shape, x.dtype)
-    xp.copyto(cols, view)
-    return cols, width
-
-
-def _col2im(xp, cols, size, stride, padding, dilation):
-    """The adjoint of im2col: each column entry is added back to the pixel it came from.
-
-    cols (N, C, kH, kW, H_out, W_out) -> (N, C, H, W); a loop over the kernel offsets,
-    each one strided add of a whole (N, C, H_out, W_out) block.
-    """
-    n, c, kh, kw, ho, wo = cols.shape
-    (t, b), (l, r) = padding
-    out = xp.zeros((n, c, size[0] + t + b, size[1] + l + r), cols.dtype)
-    for a in range(kh):
-        for e in range(kw):
-            top, left = a * dilation[0], e * dilation[1]
-            out[:, :, top:top + stride[0] * (ho - 1) + 1:stride[0],
-                left:left + stride[1] * (wo - 1) + 1:stride[1]] += cols[:, :, a, e]
-    return out[:, :, t:t + size[0], l:l + size[1]]
 
 
 # ----------------------------------------------------------------------------- unfold / fold
@@ -285,7 +145,8 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
 # ----------------------------------------------------------------------------- interpolate
 
 _MODES = {3: ("nearest", "nearest-exact", "linear", "area"),
-          4: ("nearest", "nearest-exact", "bilinear", "bicubic", "area")}
+          4: ("nearest", "nearest-exact", "bilinear", "bicubic", "area"),
+          5: ("nearest", "nearest-exact", "trilinear", "area")}
 
 
 
@@ -346,8 +207,13 @@ def _interp_matrix(mode: str, n_in: int, n_out: int, scale, align_corners, dtype
     return matrix
 
 
+def _along(axis: int, index) -> tuple:
+    """The index ``x[..., index, :, ...]`` selecting ``index`` along ``axis`` (< 0)."""
+    return (Ellipsis, index) + (slice(None),) * (-axis - 1)
+
+
 def _resample_axis(x: Tensor, axis: int, mode: str, n_out: int, scale, align_corners):
-    """x resized along ``axis`` (-1 or -2) to ``n_out``."""
+    """x resized along ``axis`` (-1, -2 or -3) to ``n_out``."""
     n_in = x.shape[axis]
     if mode in ("nearest", "nearest-exact"):
         index = _nearest_index(mode, n_in, n_out, scale)
@@ -355,20 +221,49 @@ def _resample_axis(x: Tensor, axis: int, mode: str, n_out: int, scale, align_cor
             return x
         if n_out % n_in == 0 and np.array_equal(index, np.arange(n_out) // (n_out // n_in)):
             # an integer upscale: each input repeated (a broadcast view, summed back)
-            factor = n_out // n_in
+            factor, after = n_out // n_in, x.ndim + axis + 1  # a new axis after ``axis``
+            spread = x.unsqueeze(after).expand(*(x.shape[:after] + (factor,)
+                                                  + x.shape[after:]))
             shape = list(x.shape)
-            spread = x.unsqueeze(-1) if axis == -1 else x.unsqueeze(-2)
-            spread = spread.expand(*(shape + [factor] if axis == -1 else
-                                     shape[:-1] + [factor, shape[-1]]))
             shape[axis] = n_out
             return spread.reshape(shape)
-        return x[..., index] if axis == -1 else x[..., index, :]
+        return x[_along(axis, index)]
     matrix = _interp_matrix("cubic" if mode == "bicubic" else "linear", n_in, n_out, scale,
                             align_corners, x.dtype)
     if np.array_equal(matrix, np.eye(n_in)):
         return x
     a = creation.tensor(matrix, dtype=x.dtype)
-    return x @ a.T if axis == -1 else a @ x
+    if axis == -1:
+        return x @ a.T
+    if axis == -2:
+        return a @ x
+    return (x.transpose(axis, -1) @ a.T).transpose(axis, -1)
+
+
+# PyTorch resamples uint8 images (bilinear, bicubic) in fixed point, width first: weights
+# rounded to integers with the most bits that keep them within int16, the sums rounded
+# half up and clamped after each pass. Reproducing it gives PyTorch's exact bytes.
+def _fixed_point_weights(matrix: np.ndarray) -> tuple:
+    """(integer weights, precision bits) of PyTorch's uint8 interpolation."""
+    largest = np.abs(matrix).max()
+    bits = 0
+    while bits < 22 and int(0.5 + largest * (1 << (bits + 1))) < (1 << 15):
+        bits += 1
+    scaled = matrix * (1 << bits)
+    weights = np.where(scaled < 0, np.trunc(scaled - 0.5), np.trunc(scaled + 0.5))
+    return weights.astype(np.int64), bits
+
+
+def _resample_bytes(x: Tensor, out_size, mode, scales, align_corners) -> Tensor:
+    """uint8 (N, C, H, W) resized as PyTorch does (no gradient: integers)."""
+    data = x._data.astype(np.int64)
+    for axis, n_out, scale in ((-1, out_size[1], scales[1]), (-2, out_size[0], scales[0])):
+        matrix = _interp_matrix("cubic" if mode == "bicubic" else "linear", data.shape[axis],
+                                n_out, scale, align_corners, np.float64)
+        weights, bits = _fixed_point_weights(matrix)
+        moved = np.moveaxis(data, axis, -1) @ weights.T
+        data = np.moveaxis(np.clip((moved + (1 << bits >> 1)) >> bits, 0, 255), -1, axis)
+    return Tensor._wrap(np.ascontiguousarray(data, dtype=np.uint8))
 
 
 def _target_size(input: Tensor, size, scale_factor, dims: int):
@@ -393,20 +288,24 @@ def _target_size(input: Tensor, size, scale_factor, dims: int):
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
-    """Resize (N, C, L) or (N, C, H, W) to ``size`` or by ``scale_factor``.
+    """Resize (N, C, L), (N, C, H, W) or (N, C, D, H, W) to ``size`` or by
+    ``scale_factor``.
 
     Along each spatial axis, output position i reads input position
     src = (i + 0.5) In/Out - 0.5 (or i (In - 1)/(Out - 1) with ``align_corners``):
 
     * ``nearest``: x[floor(i In/Out)] (PyTorch's legacy rule); ``nearest-exact``:
       x[floor((i + 0.5) In/Out)];
-    * ``linear`` (3-d) / ``bilinear`` (4-d): (1 - t) x[floor(src)] + t x[floor(src) + 1],
-      t = src - floor(src), per axis;
+    * ``linear`` (3-d) / ``bilinear`` (4-d) / ``trilinear`` (5-d):
+      (1 - t) x[floor(src)] + t x[floor(src) + 1], t = src - floor(src), per axis;
     * ``bicubic`` (4-d): Keys' cubic convolution on 4 neighbours (A = -0.75);
-    * ``area``: :func:`adaptive_avg_pool2d` to the output size.
+    * ``area``: adaptive average pooling to the output size.
+
+    uint8 images are accepted where PyTorch accepts them (nearest modes; bilinear and
+    bicubic, computed in PyTorch's fixed-point arithmetic, so the bytes are its bytes).
 
     Args:
-        input: (N, C, L) or (N, C, H, W).
+        input: (N, C, L), (N, C, H, W) or (N, C, D, H, W).
         size: output spatial size (int or tuple).
         scale_factor: multiplier of the spatial size (output = floor(In * scale)); the
             index rules then use 1/scale_factor, unless ``recompute_scale_factor``.
@@ -423,15 +322,15 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     tensor([[[1.0000, 1.2500, 1.7500, 2.0000]]])
     """
     if input.ndim not in _MODES:
-        raise ValueError(f"interpolate: expected a 3-d (N, C, L) or 4-d (N, C, H, W) input, "
-                         f"got shape {tuple(input.shape)}")
+        raise ValueError(f"interpolate: expected a 3-d (N, C, L), 4-d (N, C, H, W) or 5-d "
+                         f"(N, C, D, H, W) input, got shape {tuple(input.shape)}")
     dims = input.ndim - 2
     if mode not in _MODES[input.ndim]:
-        known = ", ".join(sorted(set(_MODES[3] + _MODES[4])))
+        known = ", ".join(sorted(set(_MODES[3] + _MODES[4] + _MODES[5])))
         raise ValueError(f"interpolate: mode {mode!r} is not supported for a {input.ndim}-d "
                          f"input of shape {tuple(input.shape)} (modes: {known}; linear is "
-                         "for 3-d inputs, bilinear and bicubic for 4-d)")
-    linear = mode in ("linear", "bilinear", "bicubic")
+                         "for 3-d inputs, bilinear and bicubic for 4-d, trilinear for 5-d)")
+    linear = mode in ("linear", "bilinear", "bicubic", "trilinear")
     if align_corners is not None and not linear:
         raise ValueError("interpolate: align_corners option can only be set with the "
                          "interpolating modes: linear | bilinear | bicubic")
@@ -441,19 +340,24 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if any(s < 1 for s in out_size):
         raise ValueError(f"interpolate: output size {out_size} must be positive (input of "
                          f"shape {tuple(input.shape)})")
-    if input.dtype.kind != "f":
-        raise TypeError(f"interpolate: needs a floating-point input, got {input.dtype}")
-    if mode == "area":
-        from ember.nn.functional import pooling  # (pooling imports this module)
-
-        pool = pooling.adaptive_avg_pool1d if dims == 1 else pooling.adaptive_avg_pool2d
-        return pool(input, out_size)
     if recompute_scale_factor:
         scales = (None,) * dims
+    if input.dtype.kind != "f":  # as PyTorch: nearest for uint8, and bilinear/bicubic
+        if input.dtype != np.uint8 or mode in ("linear", "trilinear", "area"):
+            raise NotImplementedError(f"interpolate: mode {mode!r} is not implemented for "
+                                      f"{input.dtype} input (nearest takes uint8, bilinear "
+                                      "and bicubic too; others need floating point)")
+        if mode in ("bilinear", "bicubic"):
+            return _resample_bytes(input, out_size, mode, scales, bool(align_corners))
+    if mode == "area":
+        pool = {1: adaptive_avg_pool1d, 2: adaptive_avg_pool2d, 3: adaptive_avg_pool3d}[dims]
+        return pool(input, out_size)
     out = input
     for axis, n_out, scale in zip(range(-dims, 0), out_size, scales, strict=True):
         out = _resample_axis(out, axis, mode, n_out, scale, bool(align_corners))
-    return out.clone() if out is input else out  # a new tensor, as PyTorch
+    if out is input:
+        return out.clone()  # a new tensor, as PyTorch
+    return out.contiguous()
 
 
 def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",

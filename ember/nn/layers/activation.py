@@ -10,6 +10,7 @@ Shape (every layer but GLU): input (*) -> output (*), the same shape.
 from __future__ import annotations
 
 from ember import creation, dtypes
+from ember.devices import check_device
 from ember.nn import functional as F
 from ember.nn import init
 from ember.nn.module import Module, Parameter
@@ -417,8 +418,10 @@ class PReLU(Module):
     [-0.5, 2.0]
     """
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=None) -> None:
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None,
+                 dtype=None) -> None:
         super().__init__()
+        check_device(device, type(self).__name__)
         self.num_parameters, self.init = num_parameters, init
         self.weight = Parameter(creation.empty(num_parameters, dtype=dtypes.as_dtype(dtype)))
         self.reset_parameters()

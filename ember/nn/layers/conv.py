@@ -10,14 +10,16 @@ from __future__ import annotations
 import math
 
 from ember import creation, dtypes, functions
+from ember.devices import check_device
 from ember.nn import functional as F
 from ember.nn import init
 from ember.nn.functional.conv import _conv_padding
-from ember.nn.functional.vision import _tuple
+from ember.nn.functional.windows import _tuple
 from ember.nn.module import Module, Parameter
 from ember.tensor import Tensor
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Fold", "Unfold"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
+           "ConvTranspose3d", "Fold", "Unfold"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -43,8 +45,7 @@ class _ConvNd(Module):
                              f"padding_mode={padding_mode!r}")
         if self._transposed and padding_mode != "zeros":
             raise ValueError(f'{name}: only "zeros" padding mode is supported')
-        if device not in (None, "cpu"):
-            raise ValueError(f"{name}: unsupported device {device!r} (ember runs on the CPU)")
+        check_device(device, name)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = _tuple(kernel_size, n, "kernel_size", name)
         self.stride = _tuple(stride, n, "stride", name)
@@ -115,7 +116,7 @@ class _Conv(_ConvNd):
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_channels(input)
-        conv = F.conv1d if self._dims == 1 else F.conv2d
+        conv = (F.conv1d, F.conv2d, F.conv3d)[self._dims - 1]
         if self.padding_mode == "zeros":
             return conv(input, self.weight, self.bias, self.stride, self.padding,
                         self.dilation, self.groups)
@@ -197,6 +198,31 @@ class Conv2d(_Conv):
     _dims = 2
 
 
+class Conv3d(_Conv):
+    """3-d convolution layer over volumes (N, C_in, D, H, W): video, medical scans.
+
+    .. math:: y[n, o, i, j, k] = b[o] + \\sum_{c, a, b, e} w[o, c, a, b, e]\\,
+              x'[n, c, S_d i + D_d a, S_h j + D_h b, S_w k + D_w e]
+
+    Parameters: weight (C_out, C_in / groups, kD, kH, kW) and bias (C_out,), initialised
+    as PyTorch (fan_in = C_in / groups * kD * kH * kW). Arguments as :class:`Conv2d`,
+    per dimension (padding as 6 values: front, back, top, bottom, left, right).
+
+    Shape:
+        (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out),
+        D_out = floor((D + 2P - D_il (K - 1) - 1) / S) + 1 (likewise H_out, W_out).
+
+    >>> import ember as em
+    >>> layer = em.nn.Conv3d(2, 4, kernel_size=3, padding=1)
+    >>> layer(em.zeros(1, 2, 5, 6, 7)).shape
+    (1, 4, 5, 6, 7)
+    >>> sum(p.numel() for p in layer.parameters())
+    220
+    """
+
+    _dims = 3
+
+
 class _ConvTranspose(_ConvNd):
     _transposed = True
 
@@ -232,7 +258,7 @@ class _ConvTranspose(_ConvNd):
 
     def forward(self, input: Tensor, output_size=None) -> Tensor:
         self._check_channels(input)
-        conv = F.conv_transpose1d if self._dims == 1 else F.conv_transpose2d
+        conv = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[self._dims - 1]
         return conv(input, self.weight, self.bias, self.stride, self.padding,
                     self._output_padding(input, output_size), self.groups, self.dilation)
 
@@ -283,6 +309,24 @@ class ConvTranspose2d(_ConvTranspose):
     """
 
     _dims = 2
+
+
+class ConvTranspose3d(_ConvTranspose):
+    """3-d transposed convolution layer: the adjoint of Conv3d, to upsample volumes.
+
+    Parameters: weight (C_in, C_out / groups, kD, kH, kW) (in, then out) and bias
+    (C_out,). Arguments as :class:`ConvTranspose2d`, per dimension.
+
+    Shape:
+        (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out),
+        D_out = (D - 1) S - 2P + D_il (K - 1) + output_padding + 1.
+
+    >>> import ember as em
+    >>> em.nn.ConvTranspose3d(4, 2, kernel_size=2, stride=2)(em.zeros(1, 4, 3, 4, 5)).shape
+    (1, 2, 6, 8, 10)
+    """
+
+    _dims = 3
 
 
 class Unfold(Module):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ember import creation, dtypes
+from ember.devices import check_device
 from ember.nn import functional as F
 from ember.nn import init
 from ember.nn.module import Module, Parameter
@@ -40,8 +41,9 @@ class Linear(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 dtype=None) -> None:
+                 device=None, dtype=None) -> None:
         super().__init__()
+        check_device(device, type(self).__name__)
         if in_features < 0 or out_features < 0:
             raise ValueError(f"Linear: sizes must be non-negative, got {in_features} and "
                              f"{out_features}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ember import creation, dtypes
 from ember.autograd.engine import no_grad
+from ember.devices import check_device
 from ember.nn import functional as F
 from ember.nn import init
 from ember.nn.module import Module, Parameter
@@ -25,9 +26,10 @@ class _NormBase(Module):
     """Per-channel affine parameters and running statistics (BatchNorm, InstanceNorm)."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, dtype=None, *,
+                 affine: bool = True, track_running_stats: bool = True, device=None, dtype=None, *,
                  bias: bool = True) -> None:
         super().__init__()
+        check_device(device, type(self).__name__)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dtype = dtypes.as_dtype(dtype)
@@ -153,10 +155,10 @@ class _InstanceNorm(_NormBase):
     _dims: tuple = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
-                 affine: bool = False, track_running_stats: bool = False, dtype=None, *,
-                 bias: bool = True) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype,
-                         bias=bias)
+                 affine: bool = False, track_running_stats: bool = False, device=None,
+                 dtype=None, *, bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats,
+                         device=device, dtype=dtype, bias=bias)
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
@@ -248,8 +250,9 @@ class LayerNorm(Module):
     """
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True, dtype=None) -> None:
+                 bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
+        check_device(device, type(self).__name__)
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(int(s) for s in normalized_shape)
@@ -302,8 +305,9 @@ class GroupNorm(Module):
     """
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
-                 affine: bool = True, dtype=None, *, bias: bool = True) -> None:
+                 affine: bool = True, device=None, dtype=None, *, bias: bool = True) -> None:
         super().__init__()
+        check_device(device, type(self).__name__)
         if num_groups <= 0 or num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
                              f"num_groups ({num_groups})")

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from ember.nn import functional as F
-from ember.nn.functional.vision import _tuple
+from ember.nn.functional.windows import _tuple
 from ember.nn.module import Module
 from ember.tensor import Tensor
 
-__all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
-           "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d"]
+__all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
+           "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
+           "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "MaxUnpool1d", "MaxUnpool2d",
+           "MaxUnpool3d"]
 
 
 class _MaxPoolNd(Module):
@@ -209,3 +211,114 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPool):
 
     def forward(self, input: Tensor):
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class MaxPool3d(_MaxPoolNd):
+    """3-d max pooling over (N, C, D, H, W): the largest value in each window; the
+    gradient goes to each window's first maximum (as PyTorch). Arguments as
+    :class:`MaxPool2d`, per dimension.
+
+    Shape:
+        (N, C, D, H, W) -> (N, C, D_out, H_out, W_out),
+        D_out = floor((D + 2P - D_il (K - 1) - 1) / S) + 1 (ceiling with ``ceil_mode``).
+
+    >>> import ember as em
+    >>> em.nn.MaxPool3d(2)(em.zeros(1, 3, 4, 6, 8)).shape
+    (1, 3, 2, 3, 4)
+    """
+
+    def forward(self, input: Tensor):
+        return F.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode, self.return_indices)
+
+
+class AvgPool3d(AvgPool2d):
+    """3-d average pooling over (N, C, D, H, W); arguments as :class:`AvgPool2d`, per
+    dimension.
+
+    Shape:
+        (N, C, D, H, W) -> (N, C, D_out, H_out, W_out), D_out = floor((D + 2P - K) / S) + 1.
+
+    >>> import ember as em
+    >>> em.nn.AvgPool3d(2)(em.ones(1, 3, 4, 4, 4)).shape
+    (1, 3, 2, 2, 2)
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
+
+
+class AdaptiveAvgPool3d(_AdaptivePool):
+    """Average pooling of (N, C, D, H, W) to a fixed size (bins as
+    :class:`AdaptiveAvgPool2d`, per dimension).
+
+    >>> import ember as em
+    >>> em.nn.AdaptiveAvgPool3d((1, 2, 2))(em.zeros(2, 3, 5, 6, 7)).shape
+    (2, 3, 1, 2, 2)
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_avg_pool3d(input, self.output_size)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPool):
+    """Max pooling of (N, C, D, H, W) to a fixed size (bins as :class:`AdaptiveAvgPool3d`).
+
+    >>> import ember as em
+    >>> em.nn.AdaptiveMaxPool3d(1)(em.zeros(2, 3, 5, 6, 7)).shape
+    (2, 3, 1, 1, 1)
+    """
+
+    def forward(self, input: Tensor):
+        return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
+
+
+class _MaxUnpoolNd(Module):
+    _dims = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+        super().__init__()
+        name, n = type(self).__name__, self._dims
+        self.kernel_size = _tuple(kernel_size, n, "kernel_size", name)
+        self.stride = _tuple(stride if stride is not None else kernel_size, n, "stride", name)
+        self.padding = _tuple(padding, n, "padding", name)
+
+    def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:
+        unpool = (F.max_unpool1d, F.max_unpool2d, F.max_unpool3d)[self._dims - 1]
+        return unpool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """The partial inverse of :class:`MaxPool1d` (given its indices): maxima back at
+    their places, zeros elsewhere. L_out = (L - 1) S - 2P + K, or ``output_size``.
+
+    >>> import ember as em
+    >>> em.nn.MaxUnpool1d(2)(em.tensor([[[5.0]]]), em.tensor([[[1]]]))
+    tensor([[[0., 5.]]])
+    """
+
+    _dims = 1
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """The partial inverse of :class:`MaxPool2d` (given its indices), as in SegNet's
+    decoder: H_out = (H - 1) S - 2P + K, or ``output_size`` in ``forward``.
+
+    >>> import ember as em
+    >>> pool, unpool = em.nn.MaxPool2d(2, return_indices=True), em.nn.MaxUnpool2d(2)
+    >>> y, i = pool(em.arange(16.0).reshape(1, 1, 4, 4))
+    >>> unpool(y, i)[0, 0, 1]
+    tensor([0., 5., 0., 7.])
+    """
+
+    _dims = 2
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """The partial inverse of :class:`MaxPool3d` (given its indices)."""
+
+    _dims = 3

@@ -14,6 +14,7 @@ import numbers
 import warnings
 
 from ember import creation, dtypes
+from ember.devices import check_device
 from ember.nn import init
 from ember.nn.functional import recurrent as R
 from ember.nn.module import Module, Parameter
@@ -34,8 +35,9 @@ class RNNBase(Module):
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, proj_size: int = 0, dtype=None) -> None:
+                 bidirectional: bool = False, proj_size: int = 0, device=None, dtype=None) -> None:
         super().__init__()
+        check_device(device, type(self).__name__)
         name = "RNN" if mode.startswith("RNN") else mode
         if mode not in _GATES:
             raise ValueError(f"RNNBase: unknown mode {mode!r}; use one of {sorted(_GATES)}")
@@ -183,13 +185,14 @@ class RNN(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
-                 dropout: float = 0.0, bidirectional: bool = False, dtype=None) -> None:
+                 dropout: float = 0.0, bidirectional: bool = False, device=None,
+                 dtype=None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; use 'tanh' or "
                              "'relu'")
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size,
                          hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype=dtype)
+                         device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
 
 
@@ -258,9 +261,9 @@ class LSTM(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, proj_size: int = 0, dtype=None) -> None:
+                 bidirectional: bool = False, proj_size: int = 0, device=None, dtype=None) -> None:
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, proj_size, dtype)
+                         dropout, bidirectional, proj_size, device=device, dtype=dtype)
 
 
 class GRU(RNNBase):
@@ -319,9 +322,9 @@ class GRU(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, dtype=None) -> None:
+                 bidirectional: bool = False, device=None, dtype=None) -> None:
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, dtype=dtype)
+                         dropout, bidirectional, device=device, dtype=dtype)
 
 
 # ----------------------------------------------------------------------------- cells
@@ -337,8 +340,9 @@ class RNNCellBase(Module):
     _gates = 1
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 dtype=None) -> None:
+                 device=None, dtype=None) -> None:
         super().__init__()
+        check_device(device, type(self).__name__)
         name = type(self).__name__
         for label, value in (("input_size", input_size), ("hidden_size", hidden_size)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
@@ -421,11 +425,11 @@ class RNNCell(RNNCellBase):
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 nonlinearity: str = "tanh", dtype=None) -> None:
+                 nonlinearity: str = "tanh", device=None, dtype=None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}; use 'tanh' or "
                              "'relu'")
-        super().__init__(input_size, hidden_size, bias, dtype)
+        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ember import creation, dtypes
 from ember.autograd.engine import no_grad
+from ember.devices import check_device
 from ember.nn import functional as F
 from ember.nn import init
 from ember.nn.module import Module, Parameter
@@ -46,8 +47,9 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
                  max_norm: float | None = None, norm_type: float = 2.0,
                  scale_grad_by_freq: bool = False, sparse: bool = False, _weight=None,
-                 _freeze: bool = False, dtype=None) -> None:
+                 _freeze: bool = False, device=None, dtype=None) -> None:
         super().__init__()
+        check_device(device, type(self).__name__)
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"Embedding: padding_idx {padding_idx} must be within "
