@@ -209,9 +209,17 @@ class _Exporter:
 
     # ------------------------------------------------------------------ values
 
-    def traced_array(self, array) -> str | None:
-        """The name of the traced value whose array this is (an index tensor), or None."""
-        return self.arrays.get(id(array))
+    def traced_array(self, array, scope: str = "") -> str | None:
+        """The name of the traced value whose array this is (an index tensor), or of a
+        reshape of it (a contiguous view of one), or None."""
+        name = self.arrays.get(id(array))
+        base = getattr(array, "base", None)
+        if name is None and base is not None and id(base) in self.arrays and \
+                base.size == array.size and array.flags.c_contiguous and \
+                base.flags.c_contiguous:
+            shape = self.graph.initializer(np.asarray(array.shape, np.int64), "ints")
+            name = self.graph.node("Reshape", [self.arrays[id(base)], shape], scope=scope)
+        return name
 
     def dynamic_dims(self, x) -> set:
         if isinstance(x, Tensor):

@@ -123,7 +123,10 @@ _UNARY = {
     "Relu": F.relu, "Erf": F.erf, "Floor": functions.floor, "Ceil": functions.ceil,
     "Round": functions.round, "Sign": functions.sign, "Softsign": F.softsign,
     "Not": functions.logical_not, "IsNaN": functions.isnan, "Identity": lambda x: x,
-    "HardSwish": F.hardswish,
+    "HardSwish": F.hardswish, "Tan": functions.tan, "Asin": functions.asin,
+    "Acos": functions.acos, "Atan": functions.atan, "Sinh": functions.sinh,
+    "Cosh": functions.cosh, "Asinh": functions.asinh, "Acosh": functions.acosh,
+    "Atanh": functions.atanh, "BitwiseNot": functions.bitwise_not,
 }
 for _name, _function in _UNARY.items():
     OPS[_name] = (lambda function: lambda op, x: function(x))(_function)
@@ -135,6 +138,8 @@ _BINARY = {
     "LessOrEqual": lambda a, b: a <= b, "Greater": lambda a, b: a > b,
     "GreaterOrEqual": lambda a, b: a >= b, "And": functions.logical_and,
     "Or": functions.logical_or, "Xor": functions.logical_xor,
+    "BitwiseAnd": functions.bitwise_and, "BitwiseOr": functions.bitwise_or,
+    "BitwiseXor": functions.bitwise_xor,
 }
 for _name, _function in _BINARY.items():
     OPS[_name] = (lambda function: lambda op, a, b: function(a, b))(_function)
@@ -362,6 +367,8 @@ def _gather(op, x, indices):
     if np.any(index >= x.shape[axis]) or np.any(index < -x.shape[axis]):
         raise ValueError(f"Gather: index out of range for axis {axis} of size "
                          f"{x.shape[axis]}")
+    if index.ndim == 0:  # one index: the axis goes
+        return x[(slice(None),) * axis + (int(index),)]
     return x[(slice(None),) * axis + (index,)]
 
 
@@ -472,7 +479,14 @@ _REDUCERS = {
     "ReduceSumSquare": lambda x, a, k: functions.sum(x * x, a, k),
     "ReduceL2": lambda x, a, k: functions.sqrt(functions.sum(x * x, a, k)),
     "ReduceL1": lambda x, a, k: functions.sum(functions.abs(x), a, k),
+    "ReduceProd": lambda x, a, k: _prod(x, a, k),
 }
+
+
+def _prod(x, axes, keepdim):
+    for a in sorted(axes, reverse=True):
+        x = functions.prod(x, a, keepdim)
+    return x
 for _name, _function in _REDUCERS.items():
     OPS[_name] = (lambda function: lambda op, x, axes=None: _reduce(op, x, axes,
                                                                       function))(_function)
@@ -485,6 +499,31 @@ def _argmax(op, x):
     function = functions.argmax if op.op_type == "ArgMax" else functions.argmin
     axis = _axis(op.attributes.get("axis", 0), x.ndim)
     return function(x, axis, bool(op.attributes.get("keepdims", 1)))
+
+
+@op("CumSum")
+def _cumsum(op, x, axis):
+    if op.attributes.get("exclusive", 0) or op.attributes.get("reverse", 0):
+        raise ValueError("CumSum: exclusive and reverse sums are not supported")
+    return functions.cumsum(x, _axis(ints(axis)[0], x.ndim))
+
+
+@op("Einsum")
+def _einsum(op, *xs):
+    return functions.einsum(op.attributes["equation"], *xs)
+
+
+@op("ScatterElements")
+def _scatter_elements(op, x, indices, updates):
+    axis = _axis(op.attributes.get("axis", 0), x.ndim)
+    reduction = op.attributes.get("reduction", "none")
+    index = indices._data.astype(np.int64)
+    index = creation.tensor(np.where(index < 0, index + x.shape[axis], index))
+    if reduction == "none":
+        return functions.scatter(x, axis, index, updates)
+    if reduction == "add":
+        return functions.scatter_add(x, axis, index, updates)
+    raise ValueError(f"ScatterElements: reduction {reduction!r} is not supported")
 
 
 @op("Gemm")

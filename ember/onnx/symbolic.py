@@ -53,7 +53,9 @@ def module_rule(cls, applies=lambda module, args: True):
 
 _UNARY = {"exp": "Exp", "log": "Log", "sqrt": "Sqrt", "abs": "Abs", "sin": "Sin",
           "cos": "Cos", "sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "neg": "Neg",
-          "sign": "Sign", "floor": "Floor", "ceil": "Ceil", "erf": "Erf"}
+          "sign": "Sign", "floor": "Floor", "ceil": "Ceil", "erf": "Erf", "tan": "Tan",
+          "asin": "Asin", "acos": "Acos", "atan": "Atan", "sinh": "Sinh", "cosh": "Cosh",
+          "asinh": "Asinh", "acosh": "Acosh", "atanh": "Atanh"}
 _BINARY = {"add": "Add", "sub": "Sub", "mul": "Mul", "div": "Div", "pow": "Pow",
            "maximum": "Max", "minimum": "Min"}
 
@@ -75,6 +77,167 @@ def _binary(e):
 def _log1p(e):
     x = e.input(0, e.ans.dtype)
     return e.emit("Log", [e.emit("Add", [x, e.const(1, e.ans.dtype)])])
+
+
+@rule("expm1", "exp2", "log2", "log10")
+def _exponential(e):
+    """e^x - 1, 2^x = e^(x ln 2), log2 x = ln x / ln 2, log10 x = ln x / ln 10."""
+    x = e.input(0, e.ans.dtype)
+    dtype, name = e.ans.dtype, e.record.name
+    if name == "expm1":
+        return e.emit("Sub", [e.emit("Exp", [x]), e.const(1, dtype)])
+    if name == "exp2":
+        return e.emit("Exp", [e.emit("Mul", [x, e.const(np.log(2.0), dtype)])])
+    base = 2.0 if name == "log2" else 10.0
+    return e.emit("Div", [e.emit("Log", [x]), e.const(np.log(base), dtype)])
+
+
+@rule("trunc")
+def _trunc(e):
+    x = e.input(0)
+    if e.ans.dtype.kind != "f":
+        return e.emit("Identity", [x])
+    return e.emit("Mul", [e.emit("Sign", [x]), e.emit("Floor", [e.emit("Abs", [x])])])
+
+
+@rule("fmod")
+def _fmod(e):
+    """C's remainder (the sign of the dividend), for floats and integers."""
+    return e.emit("Mod", e.inputs(e.ans.dtype), fmod=1)
+
+
+@rule("hypot")
+def _hypot(e):
+    x, y = e.inputs(e.ans.dtype)
+    return e.emit("Sqrt", [e.emit("Add", [e.emit("Mul", [x, x]), e.emit("Mul", [y, y])])])
+
+
+@rule("logaddexp")
+def _logaddexp(e):
+    """log(e^x + e^y) = max + log(1 + e^-(|x - y|)), stable."""
+    x, y = e.inputs(e.ans.dtype)
+    top = e.emit("Max", [x, y])
+    gap = e.emit("Neg", [e.emit("Abs", [e.emit("Sub", [x, y])])])
+    return e.emit("Add", [top, e.emit("Softplus", [gap])])
+
+
+@rule("cumsum")
+def _cumsum(e):
+    axis = e.params.get("axis", e.params.get("dim"))
+    return e.emit("CumSum", [e.input(0, e.ans.dtype), e.const(np.int64(axis))])
+
+
+@rule("prod")
+def _prod(e):
+    return e.reduce("ReduceProd", e.input(0, e.ans.dtype), _axes(e),
+                    e.params.get("keepdims", False))
+
+
+@rule("einsum")
+def _einsum(e):
+    return e.emit("Einsum", e.inputs(e.ans.dtype), equation=e.params["equation"])
+
+
+@rule("index_put")
+def _index_put(e):
+    """x[key] = values (or +=, ``accumulate``) as a scatter into the flattened x: the flat
+    position of each element the key selects, computed from its index arrays (those that
+    are traced values at run time)."""
+    shape = e.shape(0)
+    if e.dynamic(0):
+        raise e.fail("indexed assignment into a tensor with a dynamic axis")
+    key = e.params["key"]
+    parts = key if isinstance(key, tuple) else (key,)
+    if not any(isinstance(k, np.ndarray) and e.exporter.traced_array(k) for k in parts):
+        # a constant index: every selected element's flat position, from NumPy itself
+        selected = np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)[key]
+        return _scatter(e, shape, e.const(selected), list(selected.shape))
+    items = _expand_key(key, len(shape))
+    if any(k is None for k in items):
+        raise e.fail("indexed assignment with None in the index")
+    strides = [int(np.prod(shape[d + 1:])) for d in range(len(shape))]
+    advanced = [d for d, k in enumerate(items) if not isinstance(k, slice)]
+    trailing = [d for d, k in enumerate(items) if isinstance(k, slice)]
+    if advanced != list(range(len(advanced))) or any(items[d] != slice(None)
+                                                      for d in trailing):
+        raise e.fail("indexed assignment other than index arrays (or ints) on the leading "
+                     "axes and full slices after them")
+    arrays = [np.asarray(items[d]) for d in advanced]
+    batch = np.broadcast_shapes(*[a.shape for a in arrays]) if arrays else ()
+    positions = None
+    for d, array in zip(advanced, arrays, strict=True):
+        traced = e.exporter.traced_array(items[d], e.record.scope) if isinstance(
+            items[d], np.ndarray) else None
+        if traced is None:
+            part = e.const((np.asarray(array, np.int64) % shape[d]) * strides[d])
+        else:
+            index = e.cast(traced, np.int64) if array.dtype != np.int64 else traced
+            size = e.const(np.int64(shape[d]))
+            index = e.emit("Mod", [e.emit("Add", [index, size]), size], fmod=0)
+            part = e.emit("Mul", [index, e.const(np.int64(strides[d]))])
+        positions = part if positions is None else e.emit("Add", [positions, part])
+    rest = [shape[d] for d in trailing]
+    if rest:
+        offsets = np.arange(int(np.prod(rest)), dtype=np.int64).reshape(rest)
+        offsets = e.const(offsets.reshape((1,) * len(batch) + tuple(rest)))
+        positions = offsets if positions is None else e.emit("Add", [
+            e.reshape(positions, list(batch) + [1] * len(rest)), offsets])
+    return _scatter(e, shape, positions, list(batch) + rest)
+
+
+def _scatter(e, shape, positions: str, full: list) -> str:
+    """Write (or add) input 1, broadcast to ``full``, at the flat ``positions`` of input 0."""
+    positions = e.reshape(e.emit("Expand", [positions, e.ints(full)]), [-1])
+    values = e.emit("Expand", [e.input(1, e.ans.dtype), e.ints(full)])
+    flat = e.reshape(e.input(0, e.ans.dtype), [-1])
+    reduction = "add" if e.params.get("accumulate") else None
+    if reduction and e.opset < 16:
+        raise e.fail("an accumulating indexed assignment needs opset 16 or later")
+    out = e.emit("ScatterElements", [flat, positions, e.reshape(values, [-1])], axis=0,
+                 reduction=reduction)
+    return e.reshape(out, list(shape))
+
+
+@rule("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not")
+def _bitwise(e):
+    name = e.record.name
+    dtype = e.ans.dtype
+    if dtype.kind == "b":
+        op = {"bitwise_and": "And", "bitwise_or": "Or", "bitwise_xor": "Xor",
+              "bitwise_not": "Not"}[name]
+        return e.emit(op, e.inputs(dtype))
+    if e.opset < 18:
+        raise e.fail("bitwise operations on integers need opset 18 or later")
+    op = {"bitwise_and": "BitwiseAnd", "bitwise_or": "BitwiseOr", "bitwise_xor": "BitwiseXor",
+          "bitwise_not": "BitwiseNot"}[name]
+    return e.emit(op, e.inputs(dtype))
+
+
+@rule("roll")
+def _roll(e):
+    """A roll is two slices joined: the last ``shift`` elements first."""
+    shifts, axes = e.params["shift"], e.params["axis"]
+    x = e.input(0)
+    shape = e.shape(0)
+    if axes is None:
+        flat = e.reshape(x, [-1])
+        size = int(np.prod(shape))
+        shift = int(np.ravel(shifts)[0]) % max(size, 1)
+        return e.reshape(_rolled(e, flat, 0, shift), list(shape))
+    shifts = np.ravel(shifts).tolist()
+    axes = np.ravel(axes).tolist()
+    for shift, axis in zip(shifts, axes, strict=True):
+        if axis % len(shape) in e.dynamic(0):
+            raise e.fail("a roll along a dynamic axis")
+        x = _rolled(e, x, axis, int(shift) % max(shape[axis], 1))
+    return x if x != e.input(0) else e.emit("Identity", [x])
+
+
+def _rolled(e, x: str, axis: int, shift: int) -> str:
+    if shift == 0:
+        return x
+    return e.emit("Concat", [_slice(e, x, axis, -shift, INT64_MAX),
+                             _slice(e, x, axis, 0, -shift)], axis=axis)
 
 
 @rule("erfc")

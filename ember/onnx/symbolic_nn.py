@@ -78,6 +78,10 @@ def _one_hot_kernel(channels: int, kernel, dtype) -> np.ndarray:
 
 @rule("unfold")
 def _unfold(e):
+    """Two primitives share the name: ``Tensor.unfold`` (windows along one axis, the
+    window last) and ``F.unfold`` (im2col: every window of an image as a column)."""
+    if "axis" in e.params:
+        return _windows(e)
     n, c = e.shape(0)[:2]
     kernel = e.params["kernel"]
     cols = e.emit("Conv", [e.input(0), e.const(_one_hot_kernel(c, kernel, e.ans.dtype))],
@@ -87,8 +91,51 @@ def _unfold(e):
     return e.emit("Reshape", [cols, e.ints([0, c * kernel[0] * kernel[1], -1])])
 
 
+def _windows(e):
+    """x.unfold(axis, size, step): a gather of each window's positions along the axis,
+    then the window's axis moved last."""
+    shape = e.shape(0)
+    axis = e.params["axis"] % len(shape)
+    if axis in e.dynamic(0):
+        raise e.fail("windows along a dynamic axis")
+    size, step = e.params["size"], e.params["step"]
+    dilation = e.params.get("dilation", 1)
+    count = (shape[axis] - dilation * (size - 1) - 1) // step + 1
+    index = np.arange(count)[:, None] * step + np.arange(size)[None, :] * dilation
+    out = e.emit("Gather", [e.input(0), e.const(index.astype(np.int64))], axis=axis)
+    order = list(range(len(shape) + 1))
+    order.append(order.pop(axis + 1))
+    return e.emit("Transpose", [out], perm=order)
+
+
+def _fold_windows(e):
+    """The adjoint of x.unfold: each window element added back at its place, as a product
+    with the 0/1 matrix M[i size + a, S i + D a] = 1 over the (windows, size) pairs."""
+    shape = e.shape(0)
+    axis = e.params["axis"] % (len(shape) - 1)
+    size, step = e.params["size"], e.params["step"]
+    dilation, length = e.params.get("dilation", 1), e.params["length"]
+    count = shape[axis]
+    if axis in e.dynamic(0):
+        raise e.fail("folding windows along a dynamic axis")
+    rest = [d for d in range(len(shape) - 1) if d != axis]
+    moved = e.emit("Transpose", [e.input(0)], perm=rest + [axis, len(shape) - 1])
+    flat = e.reshape(moved, [0] * len(rest) + [count * size])
+    matrix = np.zeros((count * size, length), e.ans.dtype)
+    i, a = np.meshgrid(np.arange(count), np.arange(size), indexing="ij")
+    matrix[(i * size + a).ravel(), (step * i + dilation * a).ravel()] = 1
+    out = e.emit("MatMul", [flat, e.const(matrix)])
+    order = list(range(len(rest)))
+    order.insert(axis, len(rest))
+    return e.emit("Transpose", [out], perm=order)
+
+
 @rule("fold")
 def _fold(e):
+    """Two primitives share the name: the adjoint of ``Tensor.unfold`` and ``F.fold``
+    (col2im)."""
+    if "axis" in e.params:
+        return _fold_windows(e)
     kernel, size = e.params["kernel"], e.params["size"]
     out_size = e.params["out_size"]
     c = e.shape(0)[1] // (kernel[0] * kernel[1])
@@ -134,7 +181,7 @@ def _max_pool(e):
                   pads=pads, dilations=list(dilation))
 
 
-@rule("max_pool_indices", dynamic_params=True)
+@rule("max_pool_indices", "_max_pool_indices", dynamic_params=True)
 def _max_pool_indices(e):
     """ONNX's indices count over the whole (N, C, H, W) input; PyTorch's within each
     H x W plane: the remainder modulo H W."""
@@ -186,7 +233,7 @@ def _adaptive_max_pool(e):
 # ----------------------------------------------------------------------------- normalisation
 
 
-@rule("batch_moments")
+@rule("batch_moments", "_batch_moments")
 def _batch_moments(e):
     x = e.input(0)
     axes = [0] + list(range(2, len(e.shape(0))))

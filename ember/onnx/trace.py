@@ -6,9 +6,10 @@ while :func:`trace` runs a model, a hook in ``Primitive.__call__`` appends one
 parameters, its output, and the path of the module that was running (``layer1.0.conv1``).
 
 Tracing follows the Python control flow of *this* call: a branch on a tensor's value is
-recorded as taken. So that the graph holds no hidden state, the trace refuses in-place
-changes of a value after it was produced (``x.add_(y)`` is not a primitive: it would be
-lost), and runs with gradient recording on, which turns ``x += y`` into ``x = x + y``.
+recorded as taken. It runs with gradient recording on, so that an in-place op
+(``x += y``, ``x.relu_()``, ``x[i] = v``) is recorded as the out-of-place op whose result
+x then holds (x takes that op's graph node, which the trace follows); an in-place change
+that is not recorded (inside ``no_grad()``) would be lost, and is refused.
 """
 
 from __future__ import annotations
@@ -147,20 +148,36 @@ def trace(model: Module, inputs: tuple, module_rules: dict | None = None) -> Tra
 
     stack, state, handles = _scopes(model, module_rules or {}, on_module)
 
+    nodes: dict[int, int] = {}  # id of a recorded output's graph node -> its record
+
+    def current(x):
+        """The traced value ``x`` holds now: itself, or, after an in-place op recorded
+        for backward (``x += y`` computes ``x + y`` and writes it into x, which takes
+        that op's node), the output of that op."""
+        if not isinstance(x, Tensor):
+            return x
+        index = result.produced.get(id(x))
+        if index is not None and x._vc[0] == result.records[index].version:
+            return x
+        follow = nodes.get(id(x._node)) if x._node is not None else None
+        if follow is not None and result.records[follow].out is not x:
+            return result.records[follow].out
+        if index is not None:
+            source = result.records[index]
+            raise ExportError(
+                f"onnx.export: a value computed by {source.name} (in module "
+                f"'{source.scope or type(model).__name__}') was changed in place afterwards "
+                "without being recorded (an in-place method inside no_grad()); ONNX graphs "
+                "have no in-place updates: use the out-of-place form (y = x + z)")
+        return x
+
     def record(op, op_inputs, params, out):
         if state["inside"] is not None:
             return
-        for x in op_inputs:
-            if isinstance(x, Tensor) and id(x) in result.produced:
-                source = result.records[result.produced[id(x)]]
-                if x._vc[0] != source.version and source.out is x:
-                    raise ExportError(
-                        f"onnx.export: a value computed by {source.name} (in module "
-                        f"'{source.scope or type(model).__name__}') was changed in place "
-                        "afterwards (an in-place method such as add_ or a slice "
-                        "assignment); ONNX graphs have no in-place updates: use the "
-                        "out-of-place form (y = x + z)")
+        op_inputs = [current(x) for x in op_inputs]
         result.produced[id(out)] = len(result.records)
+        if out._node is not None:
+            nodes[id(out._node)] = len(result.records)
         result.records.append(Record(op, tuple(op_inputs), dict(params), out, stack[-1],
                                      out._vc[0]))
 
@@ -174,10 +191,5 @@ def trace(model: Module, inputs: tuple, module_rules: dict | None = None) -> Tra
     finally:
         for handle in handles:
             handle.remove()
-    result.outputs = flatten_outputs(output)
-    for t in result.outputs:
-        index = result.produced.get(id(t))
-        if index is not None and t._vc[0] != result.records[index].version:
-            raise ExportError("onnx.export: an output was changed in place after it was "
-                              "computed; ONNX graphs have no in-place updates")
+    result.outputs = [current(t) for t in flatten_outputs(output)]
     return result
