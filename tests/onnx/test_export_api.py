@@ -146,3 +146,24 @@ def test_losses_and_bad_arguments_are_refused():
         export_bytes(lambda x: x, em.randn(2))
     with pytest.raises(TypeError, match="tensors"):
         export_bytes(nn.ReLU(), [1.0, 2.0])
+
+
+def test_more_tensor_ops_and_in_place_assignments():
+    class Ops(nn.Module):
+        def forward(self, x):
+            a = em.expm1(x) + em.log2(x.abs() + 1) + em.log10(x.abs() + 1) + em.exp2(x)
+            b = em.fmod(x * 5, 2.0) + em.hypot(x, x + 1) + em.logaddexp(x, x * 2)
+            c = em.cumsum(x, 1) + em.prod(x, 1, keepdim=True) + em.roll(x, 2, 1)
+            d = em.tan(x) + em.atan(x) + em.sinh(x) + em.asinh(x) + em.cosh(x) + em.trunc(3 * x)
+            e = em.einsum("ij,kj->ik", x, x).sum(1, keepdim=True)
+            y = x.clone()
+            y[0] = 5.0  # in place, recorded: the trace follows y to its new value
+            y[:, 1] = x[:, 2] * 2
+            y += 1
+            return a + b + c + d + e + y
+
+    x = em.randn(3, 4) * 0.5
+    data = check_export(Ops(), x, opset_version=18)
+    check_round_trip(Ops(), data, x)
+    with pytest.raises(ExportError, match="indexed assignment into a tensor with a dynamic"):
+        export_bytes(Ops(), x, dynamic_axes={"input": {0: "n"}})
