@@ -12,9 +12,8 @@ import numpy as np
 
 from ember import data, metrics, nn, random
 from ember.autograd.engine import no_grad
-from ember.cli import distributed, recipes
+from ember.cli import distributed, recipes, transfer
 from ember.cli import images as images_io
-from ember.cli import transfer
 from ember.data import transforms
 from ember.serialization import load
 from ember.tensor import Tensor

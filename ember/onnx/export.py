@@ -260,7 +260,7 @@ class _Exporter:
         value, shape1, shape2 = self.fills[id(t)]
         graph = self.graph
         parts = []
-        for d, (a, b) in enumerate(zip(shape1, shape2, strict=True)):
+        for a, b in zip(shape1, shape2, strict=True):
             if a == b:
                 parts.append(graph.initializer(np.asarray([a], np.int64), "ints"))
                 continue

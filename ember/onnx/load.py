@@ -449,7 +449,7 @@ class _Builder:
         the same), then the others at their node name's module path (PyTorch's and
         ember's ``/features/features.1/Relu``), then at a name made from the operator."""
         paths = {}
-        for module, info in self.pending:
+        for module, _ in self.pending:
             states = dict(module.named_parameters()) | {
                 name: t for name, t in module.named_buffers()
                 if name.rsplit(".", 1)[-1] not in module._non_persistent_buffers}

@@ -99,7 +99,7 @@ def test_feature_extraction_and_discriminative_fine_tuning_match_pytorch(torch):
                             tnn.Flatten(), tnn.Linear(48, 5), tnn.ReLU(), tnn.Linear(5, 2))
     rng = np.random.default_rng(0)
     with torch.no_grad():
-        for (name, p), q in zip(ours.named_parameters(), theirs.parameters(), strict=True):
+        for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
             q.copy_(torch.from_numpy(p.detach().numpy()))
         theirs[1].running_mean.copy_(torch.from_numpy(rng.normal(size=3)))
         theirs[1].running_var.copy_(torch.from_numpy(rng.uniform(0.5, 2, 3)))
@@ -116,7 +116,7 @@ def test_feature_extraction_and_discriminative_fine_tuning_match_pytorch(torch):
     topt = torch.optim.SGD([{"params": theirs[4].parameters(), "lr": 0.01},
                             {"params": theirs[6].parameters(), "lr": 0.1}], lr=0.1,
                            momentum=0.9)
-    for step in range(3):
+    for _ in range(3):
         x = rng.normal(size=(4, 2, 4, 4))
         y = rng.integers(0, 2, 4)
         loss = nn.functional.cross_entropy(ours(em.tensor(x)), em.tensor(y))
