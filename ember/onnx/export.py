@@ -298,7 +298,7 @@ class _Exporter:
             other = records2[k] if records2 is not None else None
             self._translate(record, other)
         graph_outputs = []
-        final = []
+        renamed = set()
         for t, t2, name in zip(self.first.outputs,
                                self.second.outputs if self.second else self.first.outputs,
                                output_names, strict=True):
@@ -306,7 +306,8 @@ class _Exporter:
             if source is None:
                 source = self.value_name(t, "")
             self.graph.used.add(name)
-            final.append(self.graph.node("Identity", [source], [name]))
+            if not self._rename(source, name, renamed):
+                self.graph.node("Identity", [source], [name])
             dims = self.dims.get(id(t), set())
             if self.second is not None and t is not t2:
                 dims = dims | {d for d, (a, b) in enumerate(zip(t.shape, t2.shape,
@@ -325,6 +326,25 @@ class _Exporter:
                                   doc_string=doc_string)
         model.ir_version = min(model.ir_version, _ir_version(onnx, self.graph.opset))
         return model
+
+    def _rename(self, source: str, name: str, renamed: set) -> bool:
+        """Give a node's output the graph output's name (no Identity node), unless the
+        value is an input or a constant, or already another output."""
+        nodes = self.graph.nodes
+        if source in renamed or not any(source in node.output for node in nodes):
+            return False
+        for node in nodes:
+            for values in (node.input, node.output):
+                for i, value in enumerate(values):
+                    if value == source:
+                        values[i] = name
+        self.graph.packed = {name if k == source else k: v
+                             for k, v in self.graph.packed.items()}
+        for key, value in list(self.names.items()):
+            if value == source:
+                self.names[key] = name
+        renamed.add(name)
+        return True
 
     def _translate(self, record, other) -> None:
         rule = RULES.get(record.name)
