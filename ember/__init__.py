@@ -70,8 +70,18 @@ __version__ = "0.1.0"
 if _os.environ.get("EMBER_KEEP_MEMORY", "1") != "0":
     _keep_freed_memory()  # reuse freed array memory instead of faulting it in every step
 
-from ember import data, datasets, explain, linalg, metrics, models, nn, optim, train  # noqa: E402
-from ember import special  # noqa: E402
+from ember import (  # noqa: E402
+    data,
+    datasets,
+    explain,
+    linalg,
+    metrics,
+    models,
+    nn,
+    optim,
+    special,
+    train,
+)
 from ember.summary import summary  # noqa: E402
 
 # PyTorch's API surface (issue 13): devices, Size, typed constructors, namespaces

@@ -1,4 +1,5 @@
-"""The ``ember`` command: ``ember train``, ``ember evaluate``, ``ember predict``.
+"""The ``ember`` command: ``ember train``, ``ember evaluate``, ``ember predict``,
+``ember detect``.
 
 Every failure prints one line, ``ember: error: ...``, and exits non-zero: no tracebacks.
 """
@@ -10,13 +11,14 @@ import math
 import sys
 import warnings
 
+from ember.cli import detection as detection_cli
 from ember.cli import distributed as distributed_cli
 from ember.cli import experiment as experiment_cli
 from ember.cli import explain as explain_cli
 from ember.cli import recipes
-from ember.cli import vision as vision_cli
-from ember.cli import tune as tune_cli
 from ember.cli import transfer as transfer_cli
+from ember.cli import tune as tune_cli
+from ember.cli import vision as vision_cli
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,8 +41,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Train a model with a progress bar; print the test accuracy, per-class "
                     "precision/recall and the confusion matrix; write best/last checkpoints, "
                     "history.csv, report.txt and plots to --out.")
-    train.add_argument("--model", choices=recipes.MODELS, default="mlp")
-    train.add_argument("--dataset", choices=recipes.DATASETS, default="digits")
+    train.add_argument("--model", choices=recipes.MODELS + detection_cli.MODELS, default="mlp")
+    train.add_argument("--dataset", choices=recipes.DATASETS + detection_cli.DATASETS,
+                       default="digits")
     train.add_argument("--data-dir", help="folder with the IDX files (mnist, fashion-mnist)")
     train.add_argument("--download", action="store_true",
                        help="fetch missing MNIST/Fashion-MNIST files into --data-dir")
@@ -68,11 +71,12 @@ def _parser() -> argparse.ArgumentParser:
                             "the same model, dataset and optimizer settings")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
     transfer_cli.add_arguments(train)
+    detection_cli.add_arguments(train)
 
     evaluate = commands.add_parser("evaluate", help="test accuracy and per-class report of a "
                                                     "checkpoint")
     evaluate.add_argument("checkpoint")
-    evaluate.add_argument("--dataset", choices=recipes.DATASETS,
+    evaluate.add_argument("--dataset", choices=recipes.DATASETS + detection_cli.DATASETS,
                           help="default: the dataset the checkpoint was trained on")
     evaluate.add_argument("--data-dir")
     evaluate.add_argument("--download", action="store_true",
@@ -96,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     explain_cli.register(commands)
     experiment_cli.register(commands)
     vision_cli.register(commands)
+    detection_cli.register(commands)
     tune_cli.register(commands)
     return parser
 

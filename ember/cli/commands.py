@@ -12,7 +12,7 @@ import numpy as np
 
 from ember import data, metrics, nn, random
 from ember.autograd.engine import no_grad
-from ember.cli import distributed, recipes, transfer
+from ember.cli import detection, distributed, recipes, transfer
 from ember.cli import images as images_io
 from ember.data import transforms
 from ember.serialization import load
@@ -21,6 +21,8 @@ from ember.train import CSVLogger, EarlyStopping, ModelCheckpoint, Trainer
 
 
 def train(args) -> int:
+    if detection.is_detection(args):
+        return detection.train(args)
     rank, world = distributed.join_job()  # (0, 1) unless started by mpiexec/srun
     random.manual_seed(args.seed)
     started = time.perf_counter()
@@ -223,6 +225,12 @@ def _restore(path: str):
 
 
 def evaluate(args) -> int:
+    restored = detection.restore(args.checkpoint)
+    if restored is not None:
+        return detection.evaluate(args, restored)
+    if args.dataset in detection.DATASETS:
+        raise ValueError(f"{args.checkpoint} is a classifier; {args.dataset} is a detection "
+                         "dataset")
     model, meta = _restore(args.checkpoint)
     dataset = args.dataset or meta["dataset"]
     split = recipes.load_split(dataset, False, args.data_dir, args.download)
@@ -243,6 +251,9 @@ def evaluate(args) -> int:
 
 
 def predict(args) -> int:
+    if detection.restore(args.checkpoint) is not None:
+        raise ValueError(f"{args.checkpoint} is a detection checkpoint: use 'ember detect "
+                         f"{args.checkpoint} IMAGE -o OUT.png'")
     model, meta = _restore(args.checkpoint)
     dataset = meta["dataset"]
     expected = recipes.IMAGE_SIZE[dataset]

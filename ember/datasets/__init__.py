@@ -1,5 +1,8 @@
 """Datasets: scikit-learn's 8x8 digits (offline), MNIST and Fashion-MNIST (IDX files).
 
+Detection: ``shapes`` (coloured shapes with boxes, generated from a seed, offline),
+COCO-format files (``coco_detection``, ``CocoDetection``, ``export_coco``).
+
 Each returns an :class:`ember.data.ArrayDataset` of ``(image, label)`` samples, images
 (1, H, W) float32 in [0, 1], with ``.data``, ``.targets`` and ``.classes``, and takes
 torchvision's ``transform=`` and ``target_transform=``.
@@ -11,7 +14,12 @@ torchvision's ``transform=`` and ``target_transform=``.
 """
 
 from ember.datasets import idx
+from ember.datasets.coco import CocoDetection, coco_detection, export_coco
+from ember.datasets.detection import DetectionDataset, detection_collate
 from ember.datasets.digits import digits
 from ember.datasets.mnist import fashion_mnist, mnist
+from ember.datasets.shapes import shapes
 
 __all__ = ["digits", "fashion_mnist", "idx", "mnist"]
+__all__ += ["CocoDetection", "DetectionDataset", "coco_detection", "detection_collate",
+            "export_coco", "shapes"]

@@ -38,3 +38,7 @@ __all__ = ["Explanation", "register", "topics", "conv_output_size", "receptive_f
            "confusion_metrics", "softmax_cross_entropy", "dropout", "same_padding_any_stride",
            "gru_step", "optimizer_step", "backprop",
            "gaussian_kernel_weights", "sobel_at", "canny_at", "otsu", "morphology"]
+
+from ember.explain.detection import average_precision, iou, nms
+
+__all__ += ["iou", "nms", "average_precision"]

@@ -60,7 +60,7 @@ def same_padding_any_stride(W: int, F: int, S: int = 1, D: int = 1) -> Explanati
         lines.append(f"PyTorch: nn.Conv2d(..., kernel_size={F}, stride={S}"
                      + (f", dilation={D}" if D > 1 else "") + f", padding={before})")
     else:
-        lines += [f"PyTorch: the padding is uneven, so pad first, then convolve without "
+        lines += ["PyTorch: the padding is uneven, so pad first, then convolve without "
                   "padding:",
                   f"  x = F.pad(x, ({before}, {after}, {before}, {after}))  # left, right, "
                   "top, bottom",

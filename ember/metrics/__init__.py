@@ -16,9 +16,14 @@ from ember.metrics.classification import (
     recall,
     top_k_accuracy,
 )
+from ember.metrics.detection_plots import plot_precision_recall
+from ember.metrics.mean_ap import MeanAveragePrecision
 from ember.metrics.report import classification_report
+from ember.metrics.voc import average_precision, precision_recall_curves, voc_mean_average_precision
 
 __all__ = [
     "UndefinedMetricWarning", "accuracy", "classification_report", "confusion_matrix",
     "f1_score", "precision", "precision_recall_fscore_support", "recall", "top_k_accuracy",
 ]
+__all__ += ["MeanAveragePrecision", "average_precision", "precision_recall_curves",
+            "voc_mean_average_precision", "plot_precision_recall"]

@@ -8,7 +8,7 @@ of probability distributions (entropy, cross-entropy, KL divergence, self-inform
 """
 
 from ember.ops.special import erf, erfc
-from ember.special.information import cross_entropy, entropy, entr, information, kl_div, xlogy
+from ember.special.information import cross_entropy, entr, entropy, information, kl_div, xlogy
 
 __all__ = ["erf", "erfc", "entr", "xlogy", "entropy", "cross_entropy", "kl_div",
            "information"]

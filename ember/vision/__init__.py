@@ -18,6 +18,9 @@ shapes            ``hough_lines`` (``hough_accumulator``), ``match_template``,
                   ``connected_components``
 colour, files     ``rgb_to_grayscale``, ``bgr_to_grayscale``, ``grayscale_to_rgb``,
                   ``read_image``, ``write_image``
+detection         ``ops``: torchvision's box operations, IoU and its variants, ``nms``,
+                  ``roi_pool``, ``roi_align`` (:mod:`ember.vision.ops`);
+                  ``draw.draw_bounding_boxes``
 ================  ==========================================================================
 
 Images are ember Tensors (H, W), (C, H, W), (B, C, H, W) or NumPy arrays (H, W),
@@ -105,3 +108,7 @@ __all__ = [
     "connected_components", "ComponentStats",
     "rgb_to_grayscale", "bgr_to_grayscale", "grayscale_to_rgb", "read_image", "write_image",
 ]
+
+from ember.vision import ops  # noqa: E402  (detection operators: boxes, NMS, RoI pooling)
+
+__all__ += ["ops"]

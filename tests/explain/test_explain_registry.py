@@ -14,7 +14,8 @@ def test_every_calculation_is_registered_with_its_options():
     assert list(topics())[:6] == ["conv-output", "receptive-field", "params", "conv", "pool",
                                   "lstm-step"]
     assert {"gaussian-kernel", "sobel", "canny", "otsu", "morphology", "entropy", "backprop",
-            "optimizer", "softmax-ce", "metrics", "gru-step", "padding", "dropout"} <= set(topics())
+            "optimizer", "softmax-ce", "metrics", "gru-step", "padding", "dropout", "iou", "nms",
+            "ap"} <= set(topics())
     flags = {opt.flag for opt in topics()["conv-output"].options}
     assert flags == {"--width", "--kernel", "--padding", "--stride", "--dilation"}
 

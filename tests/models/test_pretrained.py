@@ -5,9 +5,11 @@ IDX files are present), names and errors, and ``weights=PATH`` with a torch.save
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 import shutil
 import tomllib
+import types
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -153,3 +155,24 @@ def test_weights_path_takes_an_ember_train_checkpoint(tmp_path):
     em.save({"epoch": 3}, tmp_path / "nothing.st")
     with pytest.raises(WeightsError, match="no state_dict"):
         em.models.lenet5(weights=tmp_path / "nothing.st")
+
+
+def test_every_zoo_function_takes_weights():
+    builders = [name for name in em.models.__all__
+                if name[0].islower() and callable(getattr(em.models, name))
+                and isinstance(getattr(em.models, name), types.FunctionType)]
+    missing = [name for name in builders
+               if "weights" not in inspect.signature(getattr(em.models, name)).parameters]
+    assert builders and not missing, f"zoo functions without weights=: {missing}"
+
+
+def test_yolov1_weights_path_loads_into_the_model_built_as_asked(tmp_path):
+    options = dict(num_classes=3, grid=6, backbone="small", hidden=32)
+    model = em.models.yolov1(**options)
+    em.save(model.state_dict(), tmp_path / "yolo.st")
+    loaded = em.models.yolov1(weights=tmp_path / "yolo.st", **options)
+    state = loaded.state_dict()
+    assert all(np.array_equal(state[k].numpy(), v.numpy())
+               for k, v in model.state_dict().items())
+    with pytest.raises(WeightsError, match="no pretrained weights for yolov1"):
+        em.models.yolov1(weights="voc")

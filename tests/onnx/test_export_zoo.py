@@ -34,8 +34,12 @@ INPUTS = {
     "lenet5": (2, 1, 28, 28), "lenet5_original": (2, 1, 32, 32), "mlp": (2, 1, 28, 28),
     "small_cnn": (2, 1, 28, 28), "alexnet": (1, 3, 63, 63), "googlenet": (2, 3, 32, 32),
     "resnet18": (2, 3, 32, 32), "resnet34": (2, 3, 32, 32), "resnet50": (2, 3, 32, 32),
-    "resnet101": (1, 3, 32, 32),
+    "resnet101": (1, 3, 32, 32), "yolov1": (2, 3, 48, 48),
 }
+# models built in a small configuration (the paper's YOLOv1 takes 448 x 448 images and
+# a 4096-wide head; the small backbone has every kind of layer the darknet one has but
+# batch norm, which it adds)
+OPTIONS = {"yolov1": dict(num_classes=3, grid=6, backbone="small", hidden=64)}
 FEATURES_ONLY = {"vgg11", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn"}
 # the same convolutions as their _bn siblings above, without the batch norms: traced, and
 # every primitive they call must have an ONNX translation
@@ -45,7 +49,7 @@ BIG = {"alexnet", "resnet101"}  # onnxruntime only (resnet50 has the same blocks
 # classifier layers as AlexNet's, so run only on request
 WHOLE_VGG = os.environ.get("EMBER_TEST_WHOLE_VGG") == "1"
 NOT_EXPORTABLE: dict[str, str] = {}
-DYNAMIC = {"lenet5", "resnet18", "small_cnn", "googlenet"}
+DYNAMIC = {"lenet5", "resnet18", "small_cnn", "googlenet", "yolov1"}
 
 
 def zoo() -> list[str]:
@@ -56,6 +60,8 @@ def zoo() -> list[str]:
 
 def _build(name: str) -> nn.Module:
     builder = getattr(em.models, name)
+    if name in OPTIONS:
+        return randomise_batch_norms(builder(**OPTIONS[name]))
     takes_classes = "num_classes" in inspect.signature(builder).parameters or \
         "kwargs" in inspect.signature(builder).parameters
     model = builder(num_classes=10) if takes_classes and name not in (
