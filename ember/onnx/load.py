@@ -132,7 +132,7 @@ def load(f) -> OnnxModule:
     OnnxModule(
       inputs=['input'], outputs=['output'], opset=17, producer='ember 0.1.0'
       (0): Linear(in_features=3, out_features=2, bias=True)
-      (relu1): OnnxOp(Relu)
+      (1): OnnxOp(Relu)
     )
     """
     onnx = require_onnx()
