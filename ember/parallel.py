@@ -40,6 +40,7 @@ import os
 import queue
 import threading
 from collections.abc import Callable
+from types import ModuleType
 
 __all__ = ["get_num_threads", "set_num_threads", "batch_slices", "map_batch", "map_chunks",
            "matmul"]
@@ -225,7 +226,7 @@ def matmul(xp, a, b, out=None):
     array([[1., 2.],
            [3., 4.]])
     """
-    if a.ndim != 2 or b.ndim != 2:
+    if a.ndim != 2 or b.ndim != 2 or not isinstance(xp, ModuleType):  # tensors: recorded
         return xp.matmul(a, b, out=out)
     m, k = a.shape
     pieces = min(get_num_threads(), m // 8, m * k * b.shape[1] // MIN_MACS)

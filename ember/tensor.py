@@ -326,14 +326,19 @@ class Tensor:
 
     # ------------------------------------------------------------------ autograd
 
-    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:
         """Accumulate the gradient of this tensor into the ``.grad`` of every leaf.
 
         Args:
             gradient: dL/d(self), required unless self has one element (then 1).
-            retain_graph: keep the graph's saved values for another backward().
+            retain_graph: keep the graph's saved values for another backward(); default
+                ``create_graph``.
+            create_graph: record the backward pass, so that the ``.grad`` it leaves can be
+                differentiated again (higher-order derivatives; see ``em.autograd.grad``).
+            inputs: accumulate only into these tensors' ``.grad``.
         """
-        engine.backward(self, gradient, retain_graph)
+        engine.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def detach(self) -> Tensor:
         """The same values, cut from the graph (shares memory and the version counter)."""

@@ -9,6 +9,10 @@ the loss back to the leaves, applying each op's VJP once:
 
 Gradients of leaf tensors are *accumulated* into ``.grad`` until zeroed (as in PyTorch);
 a graph's saved values are freed after ``backward()`` unless ``retain_graph=True``.
+``grad()`` returns gradients instead (of any tensors, leaves or not), and with
+``create_graph=True`` the backward pass records its own graph: the VJPs run on tensors
+(:func:`~ember.autograd.primitives.recorded_vjps`), so a gradient can be differentiated
+again, to any order.
 
 In-place safety: every tensor carries a version counter shared with its views; an in-place
 op bumps it. A node remembers the versions of the tensors it saved, and ``backward()``
@@ -172,6 +176,14 @@ class Node:
         self.arrays = None
         self.ans = None
 
+    def output(self):
+        """The op's output as a tensor produced by this node (for recorded VJPs)."""
+        from ember.tensor import Tensor
+
+        out = Tensor._wrap(self.ans, requires_grad=True)
+        out._node = self
+        return out
+
 
 class _Name(str):
     """A node's name: a string that can also be called (PyTorch's ``grad_fn.name()``)."""
@@ -232,21 +244,32 @@ def pytorch_name(node: Node) -> str:
     return f"{name}Backward{overload}"
 
 
-def topological_order(root: Node) -> list[Node]:
-    """Nodes reachable from ``root``, each after every node that consumes it (no recursion)."""
+_NOTHING = frozenset()
+
+
+def topological_order(roots, stop=None) -> list[Node]:
+    """Nodes reachable from ``roots`` (a node or a list of them), each after every node
+    that consumes it (no recursion); the inputs of the nodes in ``stop`` are not explored."""
+    if isinstance(roots, Node):
+        roots = [roots]
     order: list[Node] = []
-    visited = {root}
-    stack = [(root, iter(root.next_nodes))]
-    while stack:
-        node, children = stack[-1]
-        for child in children:
-            if child not in visited:
-                visited.add(child)
-                stack.append((child, iter(child.next_nodes)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
+    visited: set = set()
+    stop = stop or _NOTHING
+    for root in roots:
+        if root in visited:
+            continue
+        visited.add(root)
+        stack = [(root, iter(() if root in stop else root.next_nodes))]
+        while stack:
+            node, children = stack[-1]
+            for child in children:
+                if child not in visited:
+                    visited.add(child)
+                    stack.append((child, iter(() if child in stop else child.next_nodes)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
     order.reverse()
     return order
 
@@ -254,54 +277,253 @@ def topological_order(root: Node) -> list[Node]:
 # ----------------------------------------------------------------------------- backward
 
 
-def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
-    """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad`` (see ``Tensor.backward``)."""
+def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs=None) -> None:
+    """Accumulate the gradients of ``tensors`` into the ``.grad`` of the leaves they come
+    from (``torch.autograd.backward``; ``Tensor.backward`` for one tensor).
+
+    Args:
+        tensors: a tensor or a sequence of tensors to differentiate.
+        grad_tensors: dL/d(each tensor), the "vector" of the vector-Jacobian product;
+            may be None for one-element tensors (then 1).
+        retain_graph: keep the graph's saved values for another backward pass; default
+            ``create_graph``.
+        create_graph: record the backward pass itself, so that the gradients left in
+            ``.grad`` can be differentiated again (higher-order derivatives).
+        inputs: accumulate only into these tensors' ``.grad`` (leaves or not), and skip
+            the parts of the graph that do not lead to them; a dict's values may be given.
+    """
+    if inputs is None and not create_graph and hasattr(tensors, "_node"):
+        # loss.backward(): one tensor, every leaf, arrays (the fast path)
+        seed = _seed(tensors, grad_tensors, False, "backward", "this tensor")
+        outer, _pass.callbacks = _pass.callbacks, []
+        try:
+            _walk((tensors,), (seed,), bool(retain_graph), False, None, True, None)
+        finally:
+            callbacks, _pass.callbacks = _pass.callbacks, outer
+        for callback in callbacks:
+            callback()
+        return
+    outputs = _as_tuple(tensors)
+    targets = None
+    if inputs is not None:
+        targets = tuple(inputs.values()) if isinstance(inputs, dict) else _as_tuple(inputs)
+        if not targets:
+            raise RuntimeError("backward: inputs= cannot be empty")
+        _check_targets(targets, "backward")
+    seeds = _seeds(outputs, _as_tuple(grad_tensors, len(outputs)), create_graph, "backward")
+    if retain_graph is None:
+        retain_graph = create_graph
+    run_backward(outputs, seeds, retain_graph, create_graph, targets=targets, accumulate=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False):
+    """The gradients of ``outputs`` with respect to ``inputs``, returned, not accumulated
+    into ``.grad`` (``torch.autograd.grad``).
+
+    .. math:: \\text{grad}_j = \\sum_i v_i^\\top
+              \\frac{\\partial\\, \\text{outputs}_i}{\\partial\\, \\text{inputs}_j}
+
+    with :math:`v_i` the ``grad_outputs`` (1 for one-element outputs by default).
+
+    Args:
+        outputs: a tensor or a sequence of tensors to differentiate.
+        inputs: a tensor, a sequence of tensors (leaves or not), or a dict of them
+            (``dict(model.named_parameters())``, then a dict is returned).
+        grad_outputs: the vectors :math:`v_i`, one per output (None for one-element
+            outputs).
+        retain_graph: keep the graph for another backward pass; default ``create_graph``.
+        create_graph: record the computation of the gradients, so that they can be
+            differentiated again (Hessians, gradient penalties, meta-learning).
+        only_inputs: ignored (PyTorch's deprecated argument).
+        allow_unused: return None for an input the outputs do not depend on, instead of
+            raising; default ``materialize_grads``.
+        is_grads_batched: the first dimension of every ``grad_outputs`` tensor indexes a
+            batch of vectors; one gradient per vector is computed and stacked along a new
+            first dimension.
+        materialize_grads: zeros instead of None for unused inputs.
+
+    Returns:
+        A tuple with one gradient per input (or a dict, for a dict of inputs).
+
+    >>> import ember as em
+    >>> x = em.tensor(2.0, dtype=em.float64, requires_grad=True)
+    >>> (dy,) = em.autograd.grad(x ** 3, x, create_graph=True)   # 3 x^2 = 12
+    >>> (d2y,) = em.autograd.grad(dy, x)                          # 6 x = 12
+    >>> dy.item(), d2y.item()
+    (12.0, 12.0)
+    """
+    if materialize_grads and allow_unused is False:
+        raise ValueError("grad: materialize_grads=True needs allow_unused to be True or None, "
+                         "got allow_unused=False")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    names = list(inputs) if isinstance(inputs, dict) else None
+    targets = tuple(inputs.values()) if names is not None else _as_tuple(inputs)
+    if not targets:
+        raise RuntimeError("grad: inputs cannot be empty")
+    _check_targets(targets, "grad")
+    outputs = _as_tuple(outputs)
+    vectors = _as_tuple(grad_outputs, len(outputs))
+    if retain_graph is None:
+        retain_graph = create_graph
+    if is_grads_batched:
+        result = _batched_grad(outputs, targets, vectors, retain_graph, create_graph)
+    else:
+        seeds = _seeds(outputs, vectors, create_graph, "grad")
+        result = run_backward(outputs, seeds, retain_graph, create_graph, targets=targets,
+                              accumulate=False)
+    for k, r in enumerate(result):
+        if r is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {k} (shape {tuple(targets[k].shape)}) was not used to compute "
+                "the outputs, so its gradient is always zero; pass allow_unused=True to get "
+                "None for it (or materialize_grads=True to get zeros)")
+    if materialize_grads:
+        from ember.creation import zeros_like
+
+        result = tuple(zeros_like(t, requires_grad=create_graph) if r is None else r
+                       for r, t in zip(result, targets, strict=True))
+    result = tuple(result)
+    return dict(zip(names, result, strict=True)) if names is not None else result
+
+
+def _as_tuple(value, n: int | None = None) -> tuple:
+    """A tensor (or None) as a 1-tuple, a sequence as a tuple; ``n`` copies of None."""
     from ember.tensor import Tensor
 
-    if not tensor.requires_grad:
-        raise RuntimeError(
-            "backward: this tensor does not require grad and has no grad_fn; "
-            "create its inputs with requires_grad=True"
-        )
-    data = tensor._data
+    if value is None and n is not None:
+        return (None,) * n
+    if isinstance(value, Tensor) or value is None or not isinstance(value, (list, tuple)):
+        value = (value,)
+    value = tuple(value)
+    if n is not None and len(value) != n:
+        raise RuntimeError(f"grad: {len(value)} gradients given for {n} outputs")
+    return value
+
+
+def _check_targets(targets, op: str) -> None:
+    from ember.tensor import Tensor
+
+    for k, t in enumerate(targets):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: inputs must be tensors, got {type(t).__name__} at {k}")
+        if not t._requires_grad:
+            raise RuntimeError(f"{op}: input {k} does not require grad, so no gradient can be "
+                               "computed for it; create it with requires_grad=True")
+
+
+def _seeds(outputs, vectors, create_graph: bool, op: str) -> list:
+    """The starting gradient of each output: the given vector, or 1 for one-element
+    outputs; arrays, or tensors when the backward pass is recorded."""
+    return [_seed(out, v, create_graph, op, "this tensor" if len(outputs) == 1 else
+                  f"output {k}") for k, (out, v) in enumerate(zip(outputs, vectors, strict=True))]
+
+
+def _seed(out, v, create_graph: bool, op: str, which: str):
+    """One output's starting gradient (see :func:`_seeds`)."""
+    if not hasattr(out, "_requires_grad"):
+        raise TypeError(f"{op}: outputs must be tensors, got {type(out).__name__}")
+    if not out._requires_grad:
+        raise RuntimeError(f"{op}: {which} does not require grad and has no grad_fn; "
+                           "create its inputs with requires_grad=True")
+    data = out._data
     xp = np if type(data) is np.ndarray else _xp_of(data)
-    if gradient is None:
+    if v is None:
         if data.size != 1:
             raise RuntimeError(
-                f"backward: grad can be implicitly created only for scalar outputs, but this "
-                f"tensor has shape {tuple(data.shape)}; pass gradient= of that shape "
-                "(or reduce it first, e.g. loss.sum())"
-            )
-        g = xp.ones_like(data)
+                f"{op}: grad can be implicitly created only for scalar outputs, but "
+                f"{which} has shape {tuple(data.shape)}; pass a gradient of that shape "
+                "(or reduce it first, e.g. loss.sum())")
+        seed = xp.ones_like(data)
+        return type(out)._wrap(seed) if create_graph else seed
+    from ember.tensor import Tensor
+
+    if create_graph and isinstance(v, Tensor):
+        seed = v if v.dtype == data.dtype else v.type(data.dtype)
     else:
-        g = gradient._data if isinstance(gradient, Tensor) else gradient
-        g = xp.array(g, dtype=data.dtype, copy=True)
-        if g.shape != data.shape:
-            raise RuntimeError(
-                f"backward: gradient has shape {tuple(g.shape)} but the tensor has shape "
-                f"{tuple(data.shape)}"
-            )
-    root = tensor._node
-    owned: set[int] = set()
-    outer, _pass.callbacks = _pass.callbacks, []
+        seed = xp.array(v._data if isinstance(v, Tensor) else v, dtype=data.dtype, copy=True)
+    if tuple(seed.shape) != data.shape:
+        raise RuntimeError(f"{op}: gradient has shape {tuple(seed.shape)} but {which} has "
+                           f"shape {tuple(data.shape)}")
+    return Tensor._wrap(seed) if create_graph and not isinstance(seed, Tensor) else seed
+
+
+def _batched_grad(outputs, targets, vectors, retain_graph, create_graph) -> tuple:
+    """One gradient per vector of a batch (the first dimension of each ``grad_outputs``),
+    stacked: ``is_grads_batched=True``."""
+    from ember import functions
+
+    sizes = {v.shape[0] for v in vectors if v is not None}
+    if len(sizes) != 1:
+        raise RuntimeError("grad: with is_grads_batched=True every grad_outputs tensor needs "
+                           f"the same first (batch) dimension, got sizes {sorted(sizes)}")
+    (size,) = sizes
+    rows = []
+    for b in range(size):
+        seeds = _seeds(outputs, [None if v is None else v[b] for v in vectors], create_graph,
+                       "grad")
+        keep = retain_graph or b < size - 1
+        rows.append(run_backward(outputs, seeds, keep, create_graph, targets=targets,
+                                 accumulate=False))
+    return tuple(None if any(r[k] is None for r in rows) else
+                 functions.stack([r[k] for r in rows]) for k in range(len(targets)))
+
+
+def run_backward(outputs, seeds, retain_graph: bool = False, create_graph: bool = False,
+                 targets=None, accumulate: bool = True, stop=None):
+    """The backward pass shared by ``backward`` and ``grad``.
+
+    Starting from ``outputs`` with gradients ``seeds`` (arrays; tensors when
+    ``create_graph``), walk the graph once in topological order, applying each node's
+    VJP. With ``targets=None`` every leaf's gradient accumulates into its ``.grad``;
+    otherwise only the targets' gradients are kept (accumulated into their ``.grad``, or
+    returned, one per target, None where none arrived), and nodes that lead to no target
+    are skipped. The graphs of the tensors in ``stop`` are not entered (the VJP of one op
+    written as a composite: partial derivatives at its inputs, which may depend on each
+    other, not total ones). With ``create_graph`` the VJPs run on tensors and
+    record their own graph (:func:`~ember.autograd.primitives.recorded_vjps`).
+    """
+    previous, outer = _mode.enabled, _pass.callbacks
+    if create_graph:
+        _mode.enabled = True
+    _pass.callbacks = []  # queue_callback's, run once the pass has finished
     try:
-        if root is None:  # a leaf: its gradient is the seed itself
-            _accumulate_leaf(tensor, g, owned)
-            _run_post_accumulate_hooks(tensor)
-        else:
-            _walk(root, g, retain_graph, owned)
+        result = _walk(outputs, seeds, retain_graph, create_graph, targets, accumulate,
+                       None if stop is None else {t._node for t in stop if t._node is not None})
     finally:
+        _mode.enabled = previous
         callbacks, _pass.callbacks = _pass.callbacks, outer
     for callback in callbacks:
         callback()
+    return result
 
 
-def _walk(root: Node, g, retain_graph: bool, owned: set[int]) -> None:
-    """Apply every node's VJP from ``root`` back to the leaves, in topological order."""
-    order = topological_order(root)
+def _walk(outputs, seeds, retain_graph, create_graph, targets, accumulate, stop):
+    sink = None if targets is None else _Sink(targets, accumulate, create_graph)
+    owned: set[int] = set() if sink is None else sink.owned
+    grads: dict = {}
+    for tensor, g in zip(outputs, seeds, strict=True):
+        node = tensor._node
+        if node is None:  # a leaf: its gradient is the seed itself
+            if sink is None:
+                _accumulate_leaf(tensor, g, owned, create_graph)
+                _run_post_accumulate_hooks(tensor)
+            else:
+                sink.leaf(tensor, g)
+        else:
+            previous = grads.get(node)
+            grads[node] = g if previous is None else _add(previous, g)
+    if not grads:
+        return None if sink is None else sink.results()
+    order = topological_order(list(grads), stop)
+    needed = None if targets is None else sink.needed(order)
     # leaves with post-accumulate hooks: [uses still to come, got a gradient, the leaf]
-    waiting = _leaf_uses(order) if _post_accumulate_hooks else None
-    grads = {root: g}
+    waiting = _leaf_uses(order) if _post_accumulate_hooks and accumulate else None
+    if create_graph:
+        from ember.autograd.primitives import recorded_vjps
     for node in order:
         g = grads.pop(node, None)
         if g is None:  # no gradient reached this node (e.g. every path was non-differentiable)
@@ -316,12 +538,26 @@ def _walk(root: Node, g, retain_graph: bool, owned: set[int]) -> None:
         if node.versions:
             node.check_versions()
         if node.hooks is not None:
-            g = _run_hooks(node.hooks, g)
-        if node.retained is not None:
-            _accumulate_leaf(node.retained, g, owned)
+            g = _run_hooks(node.hooks, g, create_graph)
+        inputs, results = node.grad_inputs, None
+        if needed is None:
+            if node.retained is not None:
+                _accumulate_leaf(node.retained, g, owned, create_graph)
+        else:
+            if node in sink.node_targets:
+                sink.node(node, g)
+            if node not in needed or stop is not None and node in stop:
+                if waiting:
+                    _uses_done(node, waiting)
+                continue
+            inputs = [(i, x) for i, x in inputs if
+                      (x._node in needed if x._node is not None else id(x) in sink.leaves)]
+        if create_graph:  # the VJPs run on tensors, recorded: {position: gradient}
+            results = dict(zip([i for i, _ in inputs], recorded_vjps(node, g, inputs),
+                               strict=True))
         op = node.op
-        for i, x in node.grad_inputs:
-            gi = op.vjp(i, node, g)
+        for i, x in inputs:
+            gi = op.vjp(i, node, g) if results is None else results[i]
             if gi is None:
                 continue
             if isinstance(gi, np.generic):  # 0-d arithmetic gives NumPy scalars
@@ -335,7 +571,10 @@ def _walk(root: Node, g, retain_graph: bool, owned: set[int]) -> None:
                 gi = gi.astype(x._data.dtype)
             child = x._node
             if child is None:
-                _accumulate_leaf(x, gi, owned)
+                if sink is None:
+                    _accumulate_leaf(x, gi, owned, create_graph)
+                else:
+                    sink.leaf(x, gi)
                 if waiting and id(x) in waiting:
                     waiting[id(x)][1] = True
             else:
@@ -345,19 +584,97 @@ def _walk(root: Node, g, retain_graph: bool, owned: set[int]) -> None:
             node.free()
         if waiting:
             _uses_done(node, waiting)
+    return None if sink is None else sink.results()
 
 
-def _accumulate_leaf(tensor, g, owned: set[int]) -> None:
+class _Sink:
+    """Where gradients end: every leaf's ``.grad`` (``targets`` None), or only the targets'
+    (accumulated into their ``.grad``, or captured and returned)."""
+
+    __slots__ = ("targets", "accumulate", "create_graph", "owned", "leaves", "node_targets",
+                 "captured")
+
+    def __init__(self, targets, accumulate: bool, create_graph: bool) -> None:
+        self.targets, self.accumulate, self.create_graph = targets, accumulate, create_graph
+        self.owned: set[int] = set()
+        self.leaves: dict = {}  # id(leaf target) -> its positions in targets
+        self.node_targets: dict = {}  # node of a non-leaf target -> its positions
+        if targets is not None:
+            for k, t in enumerate(targets):
+                key = (self.leaves, id(t)) if t._node is None else (self.node_targets, t._node)
+                key[0].setdefault(key[1], []).append(k)
+            self.captured: list = [None] * len(targets)
+
+    def needed(self, order: list) -> set:
+        """The nodes from which some target can be reached."""
+        needed = set()
+        for node in reversed(order):  # inputs before the nodes that consume them
+            if node in self.node_targets or any(
+                (x._node in needed) if x._node is not None else (id(x) in self.leaves)
+                for _, x in node.grad_inputs
+            ):
+                needed.add(node)
+        return needed
+
+    def leaf(self, tensor, g) -> None:
+        if self.targets is None:
+            _accumulate_leaf(tensor, g, self.owned, self.create_graph)
+        elif id(tensor) in self.leaves:
+            self._deliver(self.leaves[id(tensor)], g)
+
+    def node(self, node, g) -> None:
+        self._deliver(self.node_targets[node], g)
+
+    def _deliver(self, positions, g) -> None:
+        if self.accumulate:
+            _accumulate_leaf(self.targets[positions[0]], g, self.owned, self.create_graph)
+            return
+        for k in positions:
+            previous = self.captured[k]
+            self.captured[k] = g if previous is None else _add(previous, g)
+
+    def results(self):
+        """The captured gradients as tensors (leaf hooks applied), or None."""
+        if self.targets is None or self.accumulate:
+            return None
+        from ember.tensor import Tensor
+
+        out, seen = [], set()
+        for t, g in zip(self.targets, self.captured, strict=True):
+            if g is not None and t._node is None and t._hooks:
+                g = _run_hooks(t._hooks, g, self.create_graph)
+            if g is not None and not isinstance(g, Tensor):
+                if id(g) in seen or not g.flags.owndata:
+                    g = g.copy()
+                seen.add(id(g))
+                g = Tensor._wrap(g)
+            out.append(g)
+        return out
+
+
+def _accumulate_leaf(tensor, g, owned: set[int], create_graph: bool = False) -> None:
     """``tensor.grad += g``, never letting a ``.grad`` share memory that is still in use.
 
     ``owned`` holds the ids of arrays made ``.grad`` during this backward pass: such an
     array may also be the pending gradient of another node (``add`` hands the same array
     to both inputs), so it is never changed in place, and never given to a second leaf.
+    With ``create_graph`` the gradients are tensors, added out of place (recorded).
     """
     from ember.tensor import Tensor
 
     if tensor._hooks:
-        g = _run_hooks(tensor._hooks, g)
+        g = _run_hooks(tensor._hooks, g, create_graph)
+    if create_graph:
+        if g._node is None and not g._requires_grad:  # a constant: never alias the caller's
+            g = Tensor._wrap(g._data.copy())
+        if tensor.grad is None:
+            tensor.grad = g
+        elif tensor.grad.shape != g.shape:
+            raise RuntimeError(f"backward: cannot accumulate a gradient of shape "
+                               f"{tuple(g.shape)} into .grad of shape {tuple(tensor.grad.shape)}")
+        else:
+            tensor.grad = tensor.grad + g
+        return
     if tensor.grad is None:
         if not isinstance(g, np.ndarray) or not g.flags.owndata or id(g) in owned:
             xp = np if isinstance(g, np.ndarray) else _xp_of(g)
@@ -383,13 +700,17 @@ def _add(a, b):
     return np.asarray(total) if isinstance(total, np.generic) else total
 
 
-def _run_hooks(hooks, g):
+def _run_hooks(hooks, g, create_graph: bool = False):
+    """Call each hook with the gradient (a tensor); a returned tensor replaces it."""
     from ember.tensor import Tensor
 
     for hook in hooks:
-        result = hook(Tensor._wrap(g))
+        result = hook(g if create_graph else Tensor._wrap(g))
         if result is not None:
-            g = result._data if isinstance(result, Tensor) else result
+            if create_graph:
+                g = result if isinstance(result, Tensor) else Tensor._wrap(np.asarray(result))
+            else:
+                g = result._data if isinstance(result, Tensor) else result
     return g
 
 

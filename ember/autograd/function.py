@@ -128,10 +128,10 @@ class _FunctionOp:
         """Call the user's backward once with every output's gradient; return the input
         gradients by position, as arrays summed to their inputs' shapes."""
         as_tensors = isinstance(g, Tensor)  # higher-order gradients: stay in the graph
-        grads = self._output_grads(g._data if as_tensors else g)
+        grads = self._output_grads(g)  # tensors keep their graph (their VJPs depend on g)
         self.reached = set()
-        wrapped = [None if v is None else (Tensor._wrap(v)) for v in grads]
-        record = as_tensors and g.requires_grad
+        wrapped = [v if v is None or isinstance(v, Tensor) else Tensor._wrap(v) for v in grads]
+        record = as_tensors  # tensors only while create_graph records the backward pass
         with set_grad_enabled(record):
             result = self.function.backward(self.ctx, *wrapped)
         result = result if isinstance(result, tuple) else (result,)
@@ -167,7 +167,8 @@ class _FunctionOp:
             else:
                 size = int(np.prod(shape))
                 if start in self.reached or self.ctx.materialize_grads:
-                    grads.append(g[start:start + size].reshape(shape).astype(dtype, copy=False))
+                    piece = g[start:start + size].reshape(shape)
+                    grads.append(piece if piece.dtype == dtype else piece.astype(dtype))
                 else:  # an unused output, with set_materialize_grads(False): None
                     grads.append(None)
                 start += size

@@ -19,12 +19,23 @@ A primitive is written once, on raw arrays, with its VJPs right below it::
 Calling a primitive on tensors runs the forward on their arrays and, when any input
 requires grad (and recording is on), records a :class:`~ember.autograd.engine.Node`.
 Everything else in ember is composed from primitives and needs no backward code.
+
+Higher-order gradients reuse the same VJPs. When a gradient must itself be
+differentiated (``create_graph=True``), the engine calls a VJP with ``xp`` set to
+:data:`ember.autograd.namespace.tensors` and with ``g``, ``ans`` and the inputs as
+tensors, so that its arithmetic records a graph (:func:`recorded_vjps`). A VJP that
+needs another primitive (a transposed convolution, a scatter-add) calls it with
+:meth:`Primitive.on`, which runs the forward alone on arrays and records it on tensors.
+A fused primitive whose VJP works in place (batch norm, an LSTM layer) registers
+instead a *composite*, the same function written with other primitives
+(:func:`defcomposite`): its higher-order gradients differentiate that.
 """
 
 from __future__ import annotations
 
 import functools
 import types
+import weakref
 
 import numpy as np
 
@@ -35,6 +46,9 @@ from ember.errors import OpError, ShapeError
 from ember.tensor import Tensor
 
 _ndarray = np.ndarray
+_ArrayModule = types.ModuleType
+
+REGISTRY: weakref.WeakSet = weakref.WeakSet()  # every primitive made, for the test suite
 
 # Set while ember.onnx traces a forward pass: called as ``_trace(op, inputs, params, out)``
 # after every primitive (None otherwise: one global read per call).
@@ -67,6 +81,8 @@ class Primitive:
         self.differentiable = differentiable
         self.vjps: tuple = ()
         self.vjp_argnum = None
+        self.composite = None
+        REGISTRY.add(self)
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -122,6 +138,32 @@ class Primitive:
             raise RuntimeError(f"{node.name}: the op is not differentiable in input {argnum}")
         return vjp(node.xp, g, node.ans, *node.arrays, **node.params)
 
+    def differentiable_in(self, argnum: int) -> bool:
+        """Whether the op has a gradient for input ``argnum``."""
+        if self.vjp_argnum is not None:
+            return True
+        return argnum < len(self.vjps) and self.vjps[argnum] is not None
+
+    def on(self, xp, *inputs, **params):
+        """Run this primitive inside a VJP: on arrays (``xp`` an array module) its forward
+        alone, returning an array; on tensors (``xp`` the tensor namespace, a gradient
+        being recorded) as a recorded op, returning a tensor.
+
+        Index arrays in ``params`` may arrive as tensors; they are used as arrays.
+        """
+        if isinstance(xp, _ArrayModule):
+            return self.forward(xp, *inputs, **params)
+        return self(*inputs, **{k: _static(v) for k, v in params.items()})
+
+
+def _static(value):
+    """A parameter with any tensors in it (index arrays) replaced by their arrays."""
+    if isinstance(value, Tensor):
+        return value._data
+    if isinstance(value, tuple):
+        return tuple(_static(v) for v in value)
+    return value
+
 
 def primitive(forward=None, **options):
     """Decorator: make an array function a :class:`Primitive` (``@primitive(view=True)``)."""
@@ -141,6 +183,70 @@ def defvjp_argnum(op: Primitive, vjp) -> None:
     For ops with any number of inputs, such as ``cat`` and ``stack``.
     """
     op.vjp_argnum = vjp
+
+
+def defcomposite(op: Primitive, composite) -> None:
+    """Register ``op`` written with other primitives: ``composite(*inputs, **params)``
+    takes and returns tensors and computes the op's output.
+
+    For fused primitives whose VJPs work in place on arrays (batch norm, cross-entropy, the
+    recurrent layers): a gradient that must itself be differentiated is then the
+    composite's gradient, recorded; the fused VJP stays the fast first-order path.
+    """
+    op.composite = composite
+
+
+def recorded_vjps(node: Node, g: Tensor, wanted: list) -> list:
+    """The gradients for ``wanted`` [(position, tensor)] of ``node``'s inputs, given the
+    output's gradient ``g`` (a tensor), as tensors whose own graph is recorded.
+
+    Runs the op's VJPs with ``xp`` the tensor namespace, its output and inputs as tensors
+    (the inputs that need no gradient as constants); or differentiates its composite.
+    """
+    from ember.autograd.namespace import tensors
+
+    op = node.op
+    if not isinstance(op, Primitive):  # a custom Function: its backward runs on tensors
+        found = {i: op.vjp(i, node, g) for i, _ in node.grad_inputs}
+        grads = [found.get(i) for i, _ in wanted]
+        return [gi if gi is None or isinstance(gi, Tensor) else tensors.asarray(gi)
+                for gi in grads]
+    inputs = [Tensor._wrap(a) if isinstance(a, _ndarray) else a for a in node.arrays]
+    for i, x in node.grad_inputs:
+        inputs[i] = x
+    if op.composite is not None:
+        return _composite_vjps(op, node, g, wanted, inputs)
+    ans = node.output()
+    grads = []
+    for i, _ in wanted:
+        if op.vjp_argnum is not None:
+            gi = op.vjp_argnum(i, tensors, g, ans, *inputs, **node.params)
+        elif op.differentiable_in(i):
+            gi = op.vjps[i](tensors, g, ans, *inputs, **node.params)
+        else:
+            raise RuntimeError(f"{node.name}: the op is not differentiable in input {i}")
+        grads.append(gi if gi is None or isinstance(gi, Tensor) else tensors.asarray(gi))
+    return grads
+
+
+def _composite_vjps(op: Primitive, node: Node, g: Tensor, wanted: list, inputs: list) -> list:
+    """Differentiate ``op.composite`` at the node's inputs: a backward pass confined to the
+    composite's own graph (it does not enter the inputs' graphs), recorded."""
+    from ember.autograd import engine
+
+    targets, seen = [], set()
+    for i, x in wanted:
+        targets.append(x if op.differentiable_in(i) and id(x) not in seen else None)
+        seen.add(id(x))
+    with engine.enable_grad():
+        out = op.composite(*inputs, **node.params)
+    live = [x for x in targets if x is not None]
+    if not live or not out.requires_grad:
+        return [None] * len(wanted)
+    boundary = [x for x in inputs if isinstance(x, Tensor) and x._node is not None]
+    grads = iter(engine.run_backward([out], [g], retain_graph=True, create_graph=True,
+                                     targets=live, accumulate=False, stop=boundary))
+    return [None if x is None else next(grads) for x in targets]
 
 
 def unbroadcast(g, shape: tuple):

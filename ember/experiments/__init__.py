@@ -32,6 +32,7 @@ _MODULES = (
     "loss_choice", "optimizers", "batch_size", "vanishing_gradients", "initialization",
     "dying_relu", "overfitting", "sparsity", "batch_norm", "xor",
     "perceptron", "canny_vs_sobel", "search",
+    "newton",
 )
 _MODULES += ("transfer",)
 DEFAULT_OUT = os.path.join("runs", "experiments")

@@ -112,7 +112,7 @@ def matmul(xp, x, y):
 def _matmul_vjp_x(xp, g, ans, x, y):
     """dL/dx = dL/dz @ y^T, summed over broadcast batch dimensions."""
     if y.ndim == 1:  # (..., k) @ (k,) -> (...): dL/dx[..., k] = g[...] y[k]
-        return xp.multiply.outer(g, y)
+        return g[..., None] * y
     if x.ndim == 1:  # (k,) @ (..., k, n) -> (..., n): sum_{..., n} y[..., k, n] g[..., n]
         return xp.matmul(y, g[..., None])[..., 0].reshape(-1, x.shape[0]).sum(axis=0)
     return unbroadcast(xp.matmul(g, xp.swapaxes(y, -1, -2)), x.shape)
@@ -127,7 +127,7 @@ def _matmul_vjp_y(xp, g, ans, x, y):
         grad = xp.matmul(xp.swapaxes(x, -1, -2), g[..., None])[..., 0]
         return grad.reshape(-1, y.shape[0]).sum(axis=0)
     if x.ndim == 1:  # (k,) @ (..., k, n) -> (..., n): dL/dy[..., k, n] = x[k] g[..., n]
-        return unbroadcast(xp.moveaxis(xp.multiply.outer(x, g), 0, -2), y.shape)
+        return unbroadcast(g[..., None, :] * x[:, None], y.shape)
     return unbroadcast(xp.matmul(xp.swapaxes(x, -1, -2), g), y.shape)
 
 

@@ -12,7 +12,7 @@ occurrence. The gradients are the reading side of the same index:
 
 from __future__ import annotations
 
-from ember.autograd.primitives import defvjp, primitive, unbroadcast
+from ember.autograd.primitives import defcomposite, defvjp, primitive, unbroadcast
 
 
 @primitive(saves="none")
@@ -135,3 +135,30 @@ def _scatter_prod_vjp_src(xp, g, ans, x, src, key, include_self=True):
 
 
 defvjp(scatter_prod, _scatter_prod_vjp_x, _scatter_prod_vjp_src)
+
+
+def _scatter_prod_composite(x, src, key, include_self=True):
+    """The same products composed of differentiable ops, for higher-order gradients: the
+    values landing on each place gathered into a row (padded with ones), ``prod`` of each
+    row, and x multiplied by 1 + (product - 1) at those places."""
+    import numpy as np
+
+    from ember import creation, functions
+    from ember.ops.shape import index_backward
+
+    places = np.arange(int(np.prod(x.shape))).reshape(x.shape)[key]
+    values = functions.broadcast_to(src, places.shape).reshape(-1)
+    places = places.reshape(-1)
+    unique, inverse, counts = np.unique(places, return_inverse=True, return_counts=True)
+    order = np.argsort(inverse, kind="stable")
+    column = np.arange(len(order)) - np.repeat(np.cumsum(counts) - counts, counts)
+    rows = np.full((len(unique), counts.max()), len(places))  # the padding: a one
+    rows[inverse[order], column] = order
+    padded = functions.cat([values, creation.ones(1, dtype=values.dtype)])[rows]
+    factors = index_backward(functions.prod(padded, dim=1) - 1, key=unique,
+                             shape=(int(np.prod(x.shape)),)) + 1
+    base = x if include_self else functions.where(_hit(np, x.shape, key), 1.0, x)
+    return base * factors.reshape(x.shape)
+
+
+defcomposite(scatter_prod, _scatter_prod_composite)

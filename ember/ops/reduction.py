@@ -15,6 +15,7 @@ import math
 import warnings
 
 from ember.autograd.primitives import defvjp, primitive
+from ember.ops.shape import gather_backward
 
 
 def _expand(xp, g, shape, axis, keepdims):
@@ -133,10 +134,8 @@ def min_along(xp, x, axis, keepdims=False):
 def _selected_vjp(arg):
     def vjp(xp, g, ans, x, axis, keepdims=False):
         index = xp.expand_dims(getattr(xp, arg)(x, axis=axis), axis)
-        grad = xp.zeros_like(x, dtype=g.dtype)
         values = g if keepdims else xp.expand_dims(g, axis)
-        xp.put_along_axis(grad, index, values, axis=axis)
-        return grad
+        return gather_backward.on(xp, values, index, axis=axis, shape=x.shape)
 
     return vjp
 

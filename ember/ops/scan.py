@@ -13,7 +13,7 @@ contains it, so the gradient is 0.
 
 from __future__ import annotations
 
-from ember.autograd.primitives import defvjp, primitive
+from ember.autograd.primitives import defcomposite, defvjp, primitive
 
 
 def _reverse_cumsum(xp, v, axis):
@@ -81,6 +81,22 @@ def _logcumsumexp_vjp(xp, g, ans, x, axis):
 
 
 defvjp(logcumsumexp, _logcumsumexp_vjp)
+
+
+def _logcumsumexp_composite(x, axis):
+    """y_i = logaddexp(y_{i-1}, x_i): the same scan as a chain of logaddexp, whose
+    gradient can be differentiated again (the fused VJP's log-space terms are -inf)."""
+    from ember import functions
+    from ember.ops.exponential import logaddexp
+
+    pieces = functions.unbind(x, axis)
+    out = [pieces[0]]
+    for piece in pieces[1:]:
+        out.append(logaddexp(out[-1], piece))
+    return functions.stack(out, axis)
+
+
+defcomposite(logcumsumexp, _logcumsumexp_composite)
 
 
 @primitive(differentiable=False)

@@ -43,8 +43,8 @@ def unfold(xp, x, axis, size, step, dilation=1):
     return _window_view(xp, x, axis, size, step, dilation)
 
 
-defvjp(unfold, lambda xp, g, ans, x, axis, size, step, dilation=1: _add_windows(
-    xp, g, axis, size, step, dilation, x.shape[axis]))
+defvjp(unfold, lambda xp, g, ans, x, axis, size, step, dilation=1: fold.on(
+    xp, g, axis=axis, size=size, step=step, dilation=dilation, length=x.shape[axis]))
 
 
 @primitive(saves="none")
@@ -54,5 +54,6 @@ def fold(xp, x, axis, size, step, dilation=1, length=None):
     return _add_windows(xp, x, axis, size, step, dilation, length)
 
 
-defvjp(fold, lambda xp, g, ans, x, axis, size, step, dilation=1, length=None: _window_view(
-    xp, g, axis, size, step, dilation)[(slice(None),) * axis + (slice(0, x.shape[axis]),)])
+defvjp(fold, lambda xp, g, ans, x, axis, size, step, dilation=1, length=None: unfold.on(
+    xp, g, axis=axis, size=size, step=step, dilation=dilation)[
+        (slice(None),) * axis + (slice(0, x.shape[axis]),)])

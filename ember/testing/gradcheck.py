@@ -9,7 +9,8 @@ and every analytic entry must satisfy ``|analytic - numeric| <= atol + rtol |num
 Small problems compare the full Jacobian entry by entry and report the first input and
 element that disagree; large ones compare directional derivatives ``v^T J u`` along
 random directions (one backward and two forwards each), as HIPS autograd's
-``check_grads`` does.
+``check_grads`` does. :func:`gradgradcheck` applies the same check to the first
+derivative, computed with ``create_graph=True``: the second derivatives.
 
 >>> import ember as em
 >>> x = em.randn(3, dtype=em.float64, requires_grad=True)
@@ -51,12 +52,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     Returns:
         True when every gradient agrees.
     """
-    inputs = inputs if isinstance(inputs, tuple) else (inputs,)
-    inputs = tuple(_as_float64(x) for x in inputs)
-    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
-    if not checked:
-        raise ValueError("gradcheck: no input requires grad; create them with "
-                         "requires_grad=True")
+    inputs, checked = _checked_inputs(inputs, "gradcheck")
     outputs = _outputs(fn, inputs)
     out_size = sum(o.numel() for o in outputs)
     in_size = sum(inputs[i].numel() for i in checked)
@@ -69,6 +65,17 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     if raise_exception:
         raise GradcheckError(failure)
     return False
+
+
+def _checked_inputs(inputs, op: str) -> tuple[tuple, list[int]]:
+    """The inputs as a tuple (floating tensors as float64 copies), and the positions of
+    those that require grad."""
+    inputs = inputs if isinstance(inputs, tuple) else (inputs,)
+    inputs = tuple(_as_float64(x) for x in inputs)
+    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise ValueError(f"{op}: no input requires grad; create them with requires_grad=True")
+    return inputs, checked
 
 
 def _as_float64(x):
@@ -169,3 +176,70 @@ def _check_directions(fn, inputs, checked, outputs, eps, atol, rtol, directions,
                         f"by finite differences (tolerance {atol + rtol * abs(numeric):.3g}); "
                         "rerun with fast_mode=False on a smaller input to find the element")
     return None
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, *, raise_exception: bool = True,
+                  fast_mode: bool | None = None, directions: int = 3, seed: int = 0) -> bool:
+    """Check ``fn``'s second derivatives against finite differences of its first ones.
+
+    The first derivative, as a function of the inputs and of the output gradients v,
+
+    .. math:: (x, v) \\mapsto v^\\top \\frac{\\partial f}{\\partial x}
+              \\quad(\\text{computed with } \\texttt{create\\_graph=True}),
+
+    is itself checked with :func:`gradcheck`: backprop through it (the VJPs of the VJPs)
+    must agree with its central differences, in x (the Hessian-vector products) and in v
+    (the VJP is linear in v). As ``torch.autograd.gradgradcheck``.
+
+    Args:
+        fn: takes ``*inputs`` and returns a tensor or a tuple of tensors.
+        inputs: a tensor or a tuple of arguments; floating tensors are checked in float64.
+        grad_outputs: the vectors v, one per output that requires grad (default: random
+            normal, drawn with ``seed``, themselves requiring grad).
+        eps, atol, rtol, raise_exception, fast_mode, directions, seed: as
+            :func:`gradcheck`.
+
+    Returns:
+        True when every second derivative agrees.
+
+    >>> import ember as em
+    >>> x = em.randn(3, dtype=em.float64, requires_grad=True)
+    >>> em.autograd.gradgradcheck(lambda x: (x * x.sin()).sum(), (x,))
+    True
+    """
+    from ember.autograd.engine import enable_grad, grad
+
+    inputs, checked = _checked_inputs(inputs, "gradgradcheck")
+    n = len(inputs)
+
+    def differentiated(xs):
+        with enable_grad():
+            return [o for o in _outputs(fn, xs) if o.requires_grad]
+
+    if grad_outputs is None:
+        rng = np.random.default_rng(seed)
+        vectors = tuple(Tensor._wrap(rng.standard_normal(o.shape), requires_grad=True)
+                        for o in differentiated(inputs))
+    else:
+        vectors = grad_outputs if isinstance(grad_outputs, tuple) else (grad_outputs,)
+        vectors = tuple(_as_float64(v) for v in vectors)
+
+    def first_derivative(*args):
+        xs, vs = args[:n], args[n:]
+        with enable_grad():
+            outputs = differentiated(xs)
+            if not outputs:
+                return ()
+            grads = grad(outputs, [xs[i] for i in checked], vs, create_graph=True,
+                         allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    try:
+        return gradcheck(first_derivative, inputs + vectors, eps, atol, rtol,
+                         raise_exception=raise_exception, fast_mode=fast_mode,
+                         directions=directions, seed=seed)
+    except GradcheckError as error:
+        raise GradcheckError(
+            f"gradgradcheck: the first derivative's gradient disagrees (inputs 0..{n - 1} "
+            f"are fn's inputs, {n}.. the output gradients v): {error}") from None

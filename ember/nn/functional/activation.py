@@ -132,10 +132,7 @@ def _hardswish(xp, x):
 
 
 def _hardswish_vjp(xp, g, ans, x):
-    slope = x / 3 + 0.5
-    slope *= (x > -3) & (x < 3)
-    slope += x >= 3
-    return g * slope
+    return g * ((x / 3 + 0.5) * ((x > -3) & (x < 3)) + (x >= 3))
 
 
 defvjp(_hardswish, _hardswish_vjp)
@@ -166,9 +163,7 @@ def _leaky_relu(xp, x, slope):
 
 def _leaky_relu_vjp_input(xp, g, ans, x, slope):
     positive = x > 0
-    local = ~positive * xp.asarray(slope, dtype=x.dtype)
-    local += positive
-    return unbroadcast(g * local, x.shape)
+    return unbroadcast(g * (~positive * xp.asarray(slope, dtype=x.dtype) + positive), x.shape)
 
 
 defvjp(_leaky_relu, _leaky_relu_vjp_input,
@@ -264,12 +259,9 @@ def _elu(xp, x, alpha, scale, input_scale):
 
 
 def _elu_vjp(xp, g, ans, x, alpha, scale, input_scale):
-    negative = xp.exp(xp.minimum(x, 0) * input_scale)
-    negative *= alpha * scale * input_scale
     positive = x > 0
-    negative *= ~positive
-    negative += positive * x.dtype.type(scale)
-    return g * negative
+    negative = xp.exp(xp.minimum(x, 0) * input_scale) * (alpha * scale * input_scale)
+    return g * (negative * ~positive + positive * x.dtype.type(scale))
 
 
 defvjp(_elu, _elu_vjp)
@@ -431,11 +423,7 @@ def _silu(xp, x):
 
 def _silu_vjp(xp, g, ans, x):
     s = _sigmoid(xp, x)
-    local = 1 - s
-    local *= x
-    local += 1
-    local *= s
-    return g * local
+    return g * (s * (1 + x * (1 - s)))
 
 
 defvjp(_silu, _silu_vjp)

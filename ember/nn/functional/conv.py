@@ -277,13 +277,13 @@ def _convolution(xp, x, weight, bias, stride, padding, dilation, groups):
 
 
 def _convolution_vjp_input(xp, g, ans, x, weight, bias, stride, padding, dilation, groups):
-    return _conv_input_grad_batch(xp, g, weight, x.shape[2:], stride, padding, dilation,
-                                  groups)
+    return _conv_transpose.on(xp, g, weight, None, size=x.shape[2:], stride=stride,
+                              padding=padding, dilation=dilation, groups=groups)
 
 
 def _convolution_vjp_weight(xp, g, ans, x, weight, bias, stride, padding, dilation, groups):
-    return _conv_weight_grad_batch(xp, x, g, weight.shape[2:], stride, padding, dilation,
-                                   groups)
+    return _convolution_backward_weight.on(xp, x, g, kernel=weight.shape[2:], stride=stride,
+                                           padding=padding, dilation=dilation, groups=groups)
 
 
 def _bias_vjp(xp, g, ans, x, weight, bias, *args, **params):
@@ -292,6 +292,14 @@ def _bias_vjp(xp, g, ans, x, weight, bias, *args, **params):
 
 defvjp(_convolution, _convolution_vjp_input, _convolution_vjp_weight, _bias_vjp)
 _convolution.name = "convolution"
+
+
+def _cropped(y, like):
+    """``y`` cut to the spatial size of ``like`` (a strided convolution's input can be one
+    row or column larger than what reaches its output, through output_padding)."""
+    if tuple(y.shape[2:]) == tuple(like.shape[2:]):
+        return y
+    return y[:, :, :like.shape[2], :like.shape[3]]
 
 
 # NOTE: a primitive for the same reason as _convolution, whose input-gradient it is.
@@ -308,18 +316,43 @@ def _conv_transpose(xp, x, weight, bias, size, stride, padding, dilation, groups
 
 def _conv_transpose_vjp_input(xp, g, ans, x, weight, bias, size, stride, padding, dilation,
                               groups):
-    out = _conv_forward_batch(xp, g, weight, None, stride, padding, dilation, groups)
-    return out[:, :, :x.shape[2], :x.shape[3]]  # stride 1 with output_padding: one extra
+    out = _convolution.on(xp, g, weight, None, stride=stride, padding=padding,
+                          dilation=dilation, groups=groups)
+    return _cropped(out, x)  # stride 1 with output_padding: one extra
 
 
 def _conv_transpose_vjp_weight(xp, g, ans, x, weight, bias, size, stride, padding, dilation,
                                groups):
-    return _conv_weight_grad_batch(xp, g, x, weight.shape[2:], stride, padding, dilation,
-                                   groups)
+    return _convolution_backward_weight.on(xp, g, x, kernel=weight.shape[2:], stride=stride,
+                                           padding=padding, dilation=dilation, groups=groups)
 
 
 defvjp(_conv_transpose, _conv_transpose_vjp_input, _conv_transpose_vjp_weight, _bias_vjp)
 _conv_transpose.name = "conv_transpose"
+
+
+# NOTE: a primitive, so that a convolution's weight-gradient can itself be differentiated.
+@primitive(saves="inputs")
+def _convolution_backward_weight(xp, x, g, kernel, stride, padding, dilation, groups):
+    """dL/dw[o, c, a, b] = sum_{n,i,j} g[n, o, i, j] x'[n, c, S i + D a, S j + D b], for the
+    output gradient g of conv(x, w). Bilinear in x and g: with G the gradient of dL/dw,
+    its VJPs are conv_transpose(g, G) for x and conv(x, G) for g."""
+    return _conv_weight_grad_batch(xp, x, g, kernel, stride, padding, dilation, groups)
+
+
+def _backward_weight_vjp_input(xp, G, ans, x, g, kernel, stride, padding, dilation, groups):
+    return _conv_transpose.on(xp, g, G, None, size=x.shape[2:], stride=stride,
+                              padding=padding, dilation=dilation, groups=groups)
+
+
+def _backward_weight_vjp_grad(xp, G, ans, x, g, kernel, stride, padding, dilation, groups):
+    out = _convolution.on(xp, x, G, None, stride=stride, padding=padding, dilation=dilation,
+                          groups=groups)
+    return _cropped(out, g)
+
+
+defvjp(_convolution_backward_weight, _backward_weight_vjp_input, _backward_weight_vjp_grad)
+_convolution_backward_weight.name = "convolution_backward_weight"
 
 
 # ----------------------------------------------------------------------------- public functions

@@ -14,7 +14,9 @@ ignored); with class probabilities it divides by the number of samples N d1 d2 .
 
 from __future__ import annotations
 
-from ember.autograd.primitives import defvjp, primitive
+import numpy as np
+
+from ember.autograd.primitives import defcomposite, defvjp, primitive
 from ember.functions import log_softmax, where
 from ember.nn.functional.losses_common import (
     as_float,
@@ -64,22 +66,31 @@ def _cross_entropy(xp, x, target, weight, axis, ignore_index, label_smoothing, r
     lse = xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))  # the lse of shifted
     valid, places, w_t = _targets(xp, x, target, weight, axis, ignore_index)
     loss = (lse.squeeze(axis) - shifted[places]) * w_t  # -w_y log p_y
+    smooth = None
     if label_smoothing:
-        num_classes = x.shape[axis]
         if weight is None:  # -sum_c log p_c
-            smooth = num_classes * lse - shifted.sum(axis=axis, keepdims=True)
+            smooth = x.shape[axis] * lse - shifted.sum(axis=axis, keepdims=True)
         else:  # -sum_c w_c log p_c
             w = _along(weight, x.ndim, axis)
             smooth = weight.sum() * lse - (shifted * w).sum(axis=axis, keepdims=True)
-        smooth = smooth.squeeze(axis) * valid
-        loss = (1 - label_smoothing) * loss + (label_smoothing / num_classes) * smooth
+        smooth = smooth.squeeze(axis)
+    return _smooth_and_reduce(loss, smooth, valid, w_t, x.shape[axis], label_smoothing,
+                              reduction, lambda total: xp.asarray(xp.nan, dtype=x.dtype))
+
+
+def _smooth_and_reduce(loss, smooth, valid, w_t, num_classes, label_smoothing, reduction,
+                       empty):
+    """(1 - eps) loss + (eps / C) smooth over the valid targets, then the reduction: the
+    sum, or the mean over sum of w_y (``empty(total)`` when every target is ignored)."""
+    if label_smoothing:
+        loss = (1 - label_smoothing) * loss + (label_smoothing / num_classes) * (smooth * valid)
     if reduction == "none":
         return loss
     total = loss.sum()
     if reduction == "sum":
         return total
     count = w_t.sum()
-    return total / count if count != 0 else xp.asarray(xp.nan, dtype=x.dtype)
+    return total / count if count != 0 else empty(total)
 
 
 def _cross_entropy_vjp(xp, g, ans, x, target, weight, axis, ignore_index, label_smoothing,
@@ -111,6 +122,22 @@ def _cross_entropy_vjp(xp, g, ans, x, target, weight, axis, ignore_index, label_
 
 defvjp(_cross_entropy, _cross_entropy_vjp, None, None)
 _cross_entropy.name = "cross_entropy"
+
+
+def _cross_entropy_composite(x, target, weight, axis, ignore_index, label_smoothing,
+                             reduction):
+    """The same loss composed of log_softmax and indexing, for higher-order gradients."""
+    log_p = log_softmax(x, axis)
+    weight = None if weight is None else weight._data
+    valid, places, w_t = _targets(np, x._data, target._data, weight, axis, ignore_index)
+    smooth = None
+    if label_smoothing:
+        smooth = -(log_p * (1 if weight is None else _along(weight, x.ndim, axis))).sum(axis)
+    return _smooth_and_reduce(-log_p[places] * w_t, smooth, valid, w_t, x.shape[axis],
+                              label_smoothing, reduction, lambda total: total * 0 + np.nan)
+
+
+defcomposite(_cross_entropy, _cross_entropy_composite)
 
 
 def _class_input(name: str, input: Tensor) -> int:

@@ -23,7 +23,7 @@ import math
 
 from ember import functions
 from ember.autograd.engine import no_grad
-from ember.autograd.primitives import defvjp, primitive
+from ember.autograd.primitives import defcomposite, defvjp, primitive
 from ember.errors import ShapeError
 from ember.tensor import Tensor
 
@@ -137,6 +137,26 @@ def _batch_norm_vjp_bias(xp, g, ans, x, mean, var, weight, bias, eps, training):
 defvjp(_batch_norm, _batch_norm_vjp_input, None, None, _batch_norm_vjp_weight,
        _batch_norm_vjp_bias)
 _batch_norm.name = "batch_norm"
+
+
+def _batch_norm_composite(x, mean, var, weight, bias, eps, training):
+    """The same normalisation composed of primitives, for higher-order gradients: in
+    training, the mean and (biased) variance are functions of x."""
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if training:
+        axes = (0,) + tuple(range(2, x.ndim))
+        mean = functions.mean(x, axis=axes, keepdims=True)
+        centred = x - mean
+        var = functions.mean(centred * centred, axis=axes, keepdims=True)
+    else:
+        centred, var = x - mean.reshape(shape), var.reshape(shape)
+    out = centred * functions.rsqrt(var + eps)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    return out if bias is None else out + bias.reshape(shape)
+
+
+defcomposite(_batch_norm, _batch_norm_composite)
 
 
 def _check_channels(op: str, input: Tensor, **tensors) -> None:
@@ -268,6 +288,22 @@ def _layer_norm_vjp_bias(xp, g, ans, x, weight, bias, size, eps):
 
 defvjp(_layer_norm, _layer_norm_vjp_input, _layer_norm_vjp_weight, _layer_norm_vjp_bias)
 _layer_norm.name = "layer_norm"
+
+
+def _layer_norm_composite(x, weight, bias, size, eps):
+    """The same normalisation composed of primitives, for higher-order gradients."""
+    x2 = x.reshape(-1, size)
+    centred = x2 - functions.mean(x2, axis=1, keepdims=True)
+    var = functions.mean(centred * centred, axis=1, keepdims=True)
+    out = centred * functions.rsqrt(var + eps)
+    if weight is not None:
+        out = out * weight.reshape(1, size)
+    if bias is not None:
+        out = out + bias.reshape(1, size)
+    return out.reshape(x.shape)
+
+
+defcomposite(_layer_norm, _layer_norm_composite)
 
 
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,

@@ -21,6 +21,7 @@ from ember import creation
 from ember.autograd.primitives import defvjp, primitive
 from ember.errors import ShapeError
 from ember.nn.functional.windows import _pad2d, _tuple
+from ember.ops.shape import gather
 from ember.parallel import map_batch
 from ember.tensor import Tensor
 
@@ -137,20 +138,35 @@ def _first_maxima(xp, x, ans, kernel, stride, padding, dilation):
         yield a, b, index, hit
 
 
-def _grad_buffer(xp, x, g, kernel, stride, padding, dilation, out_size):
-    """Zeros covering the padded input and every window (``empty`` where the windows tile
-    the input exactly, so that every element is written once); and whether they tile."""
-    h, w = x.shape[2:]
+def _grad_buffer(xp, shape, g, kernel, stride, padding, dilation, out_size):
+    """Zeros covering the padded input (of ``shape``) and every window (``empty`` where the
+    windows tile the input exactly, so that every element is written once); and whether
+    they tile."""
+    h, w = shape[2:]
     rows, cols = ((n - 1) * s + d * (k - 1) + 1 for n, s, d, k in
                   zip(out_size, stride, dilation, kernel, strict=True))
-    shape = x.shape[:2] + (max(rows, h + padding[0]), max(cols, w + padding[1]))
+    padded = tuple(shape[:2]) + (max(rows, h + padding[0]), max(cols, w + padding[1]))
     tiles = _tiles(kernel, stride, padding, dilation)
     exact = tiles and stride == kernel and (rows, cols) == (h, w)
-    return (xp.empty if exact else xp.zeros)(shape, g.dtype), tiles
+    return (xp.empty if exact else xp.zeros)(padded, g.dtype), tiles
 
 
 def _max_pool_vjp(xp, g, ans, x, kernel, stride, padding, dilation, out_size):
-    grad, tiles = _grad_buffer(xp, x, g, kernel, stride, padding, dilation, out_size)
+    return _max_pool_backward.on(xp, g, x, ans, kernel=kernel, stride=stride,
+                                 padding=padding, dilation=dilation, out_size=out_size)
+
+
+defvjp(_max_pool, _max_pool_vjp)
+_max_pool.name = "max_pool"
+
+
+# NOTE: a primitive, so that max pooling's gradient can itself be differentiated.
+@primitive(saves="inputs")
+def _max_pool_backward(xp, g, x, ans, kernel, stride, padding, dilation, out_size):
+    """dL/dx: each window's dL/dy sent to its first maximum (row-major order), 0 elsewhere.
+    Linear in g, and piecewise constant in x: its VJP gathers the incoming gradient at
+    those same maxima (``return_indices``), and is 0 for x."""
+    grad, tiles = _grad_buffer(xp, x.shape, g, kernel, stride, padding, dilation, out_size)
 
     def piece(s):  # a slice of the batch
         gs, into = g[s], grad[s]
@@ -166,8 +182,27 @@ def _max_pool_vjp(xp, g, ans, x, kernel, stride, padding, dilation, out_size):
     return grad[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w]
 
 
-defvjp(_max_pool, _max_pool_vjp)
-_max_pool.name = "max_pool"
+def _gather_at(xp, G, indices):
+    """G (N, C, H, W) read at flat indices (N, C, H_out, W_out) into its H W plane."""
+    n, c = indices.shape[:2]
+    flat = gather.on(xp, G.reshape(n, c, -1), indices.reshape(n, c, -1), axis=2)
+    return flat.reshape(indices.shape)
+
+
+def _max_pool_backward_vjp(xp, G, ans, g, x, pooled, kernel, stride, padding, dilation,
+                           out_size):
+    indices = _max_pool_indices.on(xp, x, pooled, kernel=kernel, stride=stride,
+                                   padding=padding, dilation=dilation)
+    return _gather_at(xp, G, indices)
+
+
+def _constant_in(xp, *args, **params):
+    """The VJP for an input on which the output depends piecewise constantly: none."""
+    return None
+
+
+defvjp(_max_pool_backward, _max_pool_backward_vjp, _constant_in, _constant_in)
+_max_pool_backward.name = "max_pool_backward"
 
 
 @primitive(differentiable=False)
@@ -303,21 +338,33 @@ def _avg_pool(xp, x, kernel, stride, padding, out_size, divisor):
     return out
 
 
-def _avg_pool_vjp(xp, g, ans, x, kernel, stride, padding, out_size, divisor):
+defvjp(_avg_pool, lambda xp, g, ans, x, kernel, stride, padding, out_size, divisor:
+       _avg_pool_backward.on(xp, g, shape=x.shape, kernel=kernel, stride=stride,
+                             padding=padding, out_size=out_size, divisor=divisor))
+_avg_pool.name = "avg_pool"
+
+
+# NOTE: a primitive, the adjoint of _avg_pool (whose own adjoint is _avg_pool again).
+@primitive(saves="none")
+def _avg_pool_backward(xp, g, shape, kernel, stride, padding, out_size, divisor):
+    """dL/dx of average pooling: each element receives the sum of dL/dy / divisor over
+    the windows containing it;  VJP: average pooling of the incoming gradient."""
     dilation = (1, 1)
     g = g / _divisor(xp, divisor, g.dtype)
-    grad, tiles = _grad_buffer(xp, x, g, kernel, stride, padding, dilation, out_size)
+    grad, tiles = _grad_buffer(xp, shape, g, kernel, stride, padding, dilation, out_size)
     for _, _, index in _offsets(kernel, stride, dilation, out_size):
         if tiles:
             grad[index] = g
         else:
             grad[index] += g
-    h, w = x.shape[2:]
+    h, w = shape[2:]
     return grad[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w]
 
 
-defvjp(_avg_pool, _avg_pool_vjp)
-_avg_pool.name = "avg_pool"
+defvjp(_avg_pool_backward, lambda xp, G, ans, g, shape, kernel, stride, padding, out_size,
+       divisor: _avg_pool.on(xp, G, kernel=kernel, stride=stride, padding=padding,
+                             out_size=out_size, divisor=divisor))
+_avg_pool_backward.name = "avg_pool_backward"
 
 
 def _window_counts(size, kernel, stride, padding, n_out, include_pad) -> tuple:
@@ -500,15 +547,26 @@ def _adaptive_hits(xp, x, ans, rows, cols):
         yield rows[:, a], cols[:, b], hit
 
 
-def _adaptive_max_vjp(xp, g, ans, x, rows, cols):
+defvjp(_adaptive_max, lambda xp, g, ans, x, rows, cols: _adaptive_max_backward.on(
+    xp, g, x, ans, rows=rows, cols=cols))
+_adaptive_max.name = "adaptive_max_pool"
+
+
+# NOTE: a primitive, so that adaptive max pooling's gradient can itself be differentiated.
+@primitive(saves="inputs")
+def _adaptive_max_backward(xp, g, x, ans, rows, cols):
+    """dL/dx: each bin's dL/dy sent to its first maximum;  VJP: the incoming gradient
+    gathered at those maxima (0 for x, on which it depends piecewise constantly)."""
     grad = xp.zeros(x.shape, g.dtype)
     for r, c, hit in _adaptive_hits(xp, x, ans, rows, cols):
         xp.add.at(grad, (slice(None), slice(None), r[:, None], c[None, :]), g * hit)
     return grad
 
 
-defvjp(_adaptive_max, _adaptive_max_vjp)
-_adaptive_max.name = "adaptive_max_pool"
+defvjp(_adaptive_max_backward, lambda xp, G, ans, g, x, pooled, rows, cols: _gather_at(
+    xp, G, _adaptive_max_indices.on(xp, x, pooled, rows=rows, cols=cols)),
+       _constant_in, _constant_in)
+_adaptive_max_backward.name = "adaptive_max_pool_backward"
 
 
 @primitive(differentiable=False)

@@ -31,9 +31,9 @@ import weakref
 
 import numpy as np
 
-from ember import functions, parallel
+from ember import creation, functions, parallel
 from ember.autograd.engine import is_grad_enabled
-from ember.autograd.primitives import defvjp_argnum, primitive
+from ember.autograd.primitives import defcomposite, defvjp_argnum, primitive
 from ember.errors import ShapeError
 from ember.nn.functional.dropout import dropout as _dropout
 from ember.nn.functional.linear import linear
@@ -382,7 +382,37 @@ def _make_layer_op(mode):
     op = primitive(forward, saves="inputs")
     defvjp_argnum(op, lambda argnum, *args, **params: _recurrence_vjp(
         argnum, *args, mode=mode, **params))
+    defcomposite(op, lambda *inputs, **params: _recurrence_composite(mode, *inputs, **params))
     return op
+
+
+_CELLS = {"rnn_tanh": rnn_tanh_cell, "rnn_relu": rnn_relu_cell, "lstm": lstm_cell,
+          "gru": gru_cell}
+
+
+def _recurrence_composite(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, tape, *, reverse,
+                          lengths):
+    """The same layer as a loop of the (composed) cells, packed as the primitive's output:
+    its gradient can be differentiated again (higher-order gradients)."""
+    T, N, _ = x.shape
+    H = w_hh.shape[1]
+    h = creation.zeros(N, H, dtype=x.dtype) if h0 is None else h0
+    c = creation.zeros(N, H, dtype=x.dtype) if c0 is None and mode == "lstm" else c0
+    masks = _masks(np, lengths, T)
+    outputs = [None] * T
+    for t in range(T - 1, -1, -1) if reverse else range(T):
+        if mode == "lstm":
+            h_new, c_new = lstm_cell(x[t], (h, c), w_ih, w_hh, b_ih, b_hh)
+        else:
+            h_new = _CELLS[mode](x[t], h, w_ih, w_hh, b_ih, b_hh)
+        if masks is None:
+            outputs[t], h = h_new, h_new
+            c = c_new if mode == "lstm" else c
+        else:  # past a length the state is carried and the output is 0
+            outputs[t] = functions.where(masks[t], h_new, 0.0)
+            h = functions.where(masks[t], h_new, h)
+            c = functions.where(masks[t], c_new, c) if mode == "lstm" else c
+    return functions.stack(outputs + [h] + ([c] if mode == "lstm" else []))
 
 
 _LAYER_OPS = {mode: _make_layer_op(mode) for mode in _SIGMOID_GATES}

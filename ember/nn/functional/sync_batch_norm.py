@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember.autograd.engine import no_grad
-from ember.autograd.primitives import defvjp, primitive
+from ember.autograd.primitives import defcomposite, defvjp, primitive
 from ember.nn.functional.normalization import (
     _as_ncl,
     _batch_moments,
@@ -74,6 +74,16 @@ defvjp(_sync_batch_norm, _sync_batch_norm_vjp_input, None, None,
        _batch_norm_vjp_weight(xp, g, ans, x, mean, var, weight, bias, eps, True),
        lambda xp, g, ans, x, mean, var, weight, bias, *, eps, count, group:
        _batch_norm_vjp_bias(xp, g, ans, x, mean, var, weight, bias, eps, True))
+
+
+def _no_second_derivatives(*inputs, **params):
+    raise NotImplementedError(
+        "sync_batch_norm: its gradient cannot be differentiated again (the backward pass "
+        "all-reduces arrays across the ranks; PyTorch's SyncBatchNorm has no double "
+        "backward either); use BatchNorm for higher-order gradients")
+
+
+defcomposite(_sync_batch_norm, _no_second_derivatives)
 _sync_batch_norm.name = "sync_batch_norm"
 
 

@@ -41,13 +41,9 @@ def _unfold(xp, x, kernel, stride, padding, dilation, out_size):
     return cols.reshape(n, c * kernel[0] * kernel[1], out_size[0] * out_size[1])
 
 
-def _unfold_vjp(xp, g, ans, x, kernel, stride, padding, dilation, out_size):
-    n, c = x.shape[:2]
-    cols = g.reshape((n, c) + tuple(kernel) + tuple(out_size))
-    return _col2im(xp, cols, x.shape[2:], stride, padding, dilation)
-
-
-defvjp(_unfold, _unfold_vjp)
+defvjp(_unfold, lambda xp, g, ans, x, kernel, stride, padding, dilation, out_size: _fold.on(
+    xp, g, size=tuple(x.shape[2:]), kernel=kernel, stride=stride, padding=padding,
+    dilation=dilation, out_size=out_size))
 _unfold.name = "unfold"
 
 
@@ -59,12 +55,9 @@ def _fold(xp, cols, size, kernel, stride, padding, dilation, out_size):
     return _col2im(xp, blocks, size, stride, padding, dilation)
 
 
-def _fold_vjp(xp, g, ans, cols, size, kernel, stride, padding, dilation, out_size):
-    blocks = _im2col(xp, g, kernel, stride, padding, dilation, out_size, scratch=False)
-    return blocks.reshape(cols.shape)
-
-
-defvjp(_fold, _fold_vjp)
+defvjp(_fold, lambda xp, g, ans, cols, size, kernel, stride, padding, dilation, out_size:
+       _unfold.on(xp, g, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
+                  out_size=out_size))
 _fold.name = "fold"
 
 
