@@ -114,3 +114,5 @@ def __getattr__(name: str):
 
         return importlib.import_module(f"ember.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")
+
+from ember import onnx  # noqa: E402  (em.onnx.export, em.onnx.load)

@@ -84,6 +84,13 @@ def save(obj, f) -> None:
     if hasattr(f, "write"):
         f.write(st_numpy.save(arrays, metadata=metadata))
         return
+    write_atomically(f, lambda temporary: st_numpy.save_file(arrays, temporary,
+                                                             metadata=metadata))
+
+
+def write_atomically(f, write) -> None:
+    """Create the file ``f`` atomically: ``write(temporary_path)`` writes it beside the
+    target under a temporary name, which is flushed to disk and renamed over ``f``."""
     path = Path(f)
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(path.parent)
@@ -91,7 +98,7 @@ def save(obj, f) -> None:
                                      suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        st_numpy.save_file(arrays, temporary, metadata=metadata)
+        write(temporary)
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's files are private (0o600)
         with open(temporary, "rb") as handle:
             os.fsync(handle.fileno())

@@ -66,6 +66,7 @@ class TensorNamespace:
     float16, float32, float64 = np.float16, np.float32, np.float64
     int32, int64, bool_ = np.int32, np.int64, np.bool_
     finfo, iinfo, dtype = np.finfo, np.iinfo, np.dtype
+    errstate = staticmethod(np.errstate)
 
     def __repr__(self) -> str:
         return "<ember tensor namespace>"

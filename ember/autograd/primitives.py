@@ -50,6 +50,10 @@ _ArrayModule = types.ModuleType
 
 REGISTRY: weakref.WeakSet = weakref.WeakSet()  # every primitive made, for the test suite
 
+# Set while ember.onnx traces a forward pass: called as ``_trace(op, inputs, params, out)``
+# after every primitive (None otherwise: one global read per call).
+_trace = None
+
 
 class Primitive:
     """An array function with a VJP per input; calling it on tensors records the graph.
@@ -121,6 +125,8 @@ class Primitive:
         else:
             out._requires_grad = False
             out._node = None
+        if _trace is not None:
+            _trace(self, inputs, params, out)
         return out
 
     def vjp(self, argnum: int, node: Node, g):

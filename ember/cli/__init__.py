@@ -17,6 +17,7 @@ from ember.cli import experiment as experiment_cli
 from ember.cli import explain as explain_cli
 from ember.cli import recipes
 from ember.cli import segmentation as segmentation_cli
+from ember.cli import transfer as transfer_cli
 from ember.cli import tune as tune_cli
 from ember.cli import vision as vision_cli
 
@@ -70,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="continue from a last.safetensors written by an earlier run with "
                             "the same model, dataset and optimizer settings")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
+    transfer_cli.add_arguments(train)
     detection_cli.add_arguments(train)
 
     evaluate = commands.add_parser("evaluate", help="test accuracy and per-class report of a "

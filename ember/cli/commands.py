@@ -12,7 +12,7 @@ import numpy as np
 
 from ember import data, metrics, nn, random
 from ember.autograd.engine import no_grad
-from ember.cli import detection, distributed, recipes
+from ember.cli import detection, distributed, recipes, transfer
 from ember.cli import images as images_io
 from ember.data import transforms
 from ember.serialization import load
@@ -71,6 +71,9 @@ def train(args) -> int:
     model = recipes.build_model(args.model, size, len(train_split.classes))
     if world > 1:
         distributed.seed_rank(args.seed, rank)
+    started_from = transfer.apply(args, model)  # --init, --freeze
+    if started_from:
+        print(started_from)
     optimizer = recipes.build_optimizer(args.optimizer, model.parameters(), lr,
                                         args.weight_decay)
     scheduler = recipes.build_scheduler(args.scheduler, optimizer, epochs)
@@ -89,6 +92,8 @@ def train(args) -> int:
                        "weight_decay": args.weight_decay, "seed": args.seed}}
     if world > 1:
         meta["recipe"]["processes"] = world
+    if getattr(args, "init", None) or getattr(args, "freeze", "none") != "none":
+        meta["recipe"].update(init=args.init, freeze=args.freeze)
     trainer = Trainer(model, nn.CrossEntropyLoss(), optimizer, metrics=["accuracy"],
                       scheduler=scheduler, callbacks=callbacks,
                       progress=not args.no_progress, meta=meta)

@@ -13,7 +13,7 @@ from ember.nn import functional as F
 from ember.tensor import Tensor
 
 DATASETS = ("digits", "mnist", "fashion-mnist")
-MODELS = ("mlp", "lenet5")
+MODELS = ("mlp", "lenet5", "small_cnn")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam",
               "adamw", "adamax", "nadam")
 
@@ -55,9 +55,10 @@ def _array(x) -> np.ndarray:
 
 
 def model_input_size(model: str, dataset: str) -> tuple[int, int]:
-    """LeNet-5 reads 28x28 images: smaller ones (the 8x8 digits) are scaled up."""
+    """LeNet-5 (and the small CNN) read 28x28 images: smaller ones (the 8x8 digits) are
+    scaled up."""
     size = IMAGE_SIZE[dataset]
-    return (28, 28) if model == "lenet5" and size != (28, 28) else size
+    return (28, 28) if model in ("lenet5", "small_cnn") and size != (28, 28) else size
 
 
 def prepare(images: np.ndarray, size: tuple[int, int], mean: float, std: float) -> Tensor:
@@ -81,6 +82,8 @@ def build_model(name: str, image_size: tuple[int, int], num_classes: int, **arch
         if tuple(image_size) != (28, 28):
             raise ValueError(f"lenet5 needs 28x28 inputs, got {image_size}")
         return models.lenet5(num_classes=num_classes)
+    if name == "small_cnn":
+        return models.small_cnn(num_classes=num_classes)
     raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
 
 

@@ -34,6 +34,7 @@ _MODULES = (
     "perceptron", "canny_vs_sobel", "search",
     "newton",
 )
+_MODULES += ("transfer",)
 _MODULES += ("skip_connections",)  # segmentation (issue 17)
 DEFAULT_OUT = os.path.join("runs", "experiments")
 

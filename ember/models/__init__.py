@@ -6,7 +6,8 @@ modern reading) and ``lenet5_original`` (the paper's own layers and counts),
 (Inception v1, 2014) and ``resnet18/34/50/101`` (2015); for detection ``yolov1`` (2016,
 in :mod:`ember.models.detection` with its loss and decoding). Layer names and structure are
 torchvision's, so parameter counts agree exactly and a torchvision ``state_dict`` loads
-key for key (ember ships no pretrained weights).
+key for key (``weights=PATH`` loads a downloaded torchvision file). ember ships weights
+it trained for ``lenet5`` (MNIST) and ``small_cnn`` (Fashion-MNIST): ``weights="mnist"``.
 
 >>> import ember as em
 >>> model = em.models.resnet18()
@@ -20,7 +21,9 @@ from ember.models.googlenet import GoogLeNet, GoogLeNetOutputs, googlenet
 from ember.models.lenet import LeNet5, lenet5
 from ember.models.lenet_original import LeNet5Original, lenet5_original
 from ember.models.mlp import mlp
+from ember.models.pretrained import LeNet5_Weights, SmallCNN_Weights, Weights
 from ember.models.resnet import ResNet, resnet18, resnet34, resnet50, resnet101
+from ember.models.small_cnn import SmallCNN, small_cnn
 from ember.models.vgg import (
     VGG,
     vgg11,
@@ -39,6 +42,7 @@ __all__ = [
     "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "GoogLeNet", "GoogLeNetOutputs",
     "googlenet", "ResNet", "resnet18", "resnet34", "resnet50", "resnet101",
 ]
+__all__ += ["SmallCNN", "small_cnn", "LeNet5_Weights", "SmallCNN_Weights", "Weights"]
 
 # detection: YOLOv1 with its loss, target encoding and decoding
 from ember.models import detection

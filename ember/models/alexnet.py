@@ -84,7 +84,6 @@ class AlexNet(nn.Module):
 def alexnet(*, weights=None, progress: bool = True, **kwargs) -> AlexNet:
     """AlexNet: 61,100,840 parameters with 1000 classes. Keyword arguments
     (``num_classes``, ``dropout``, ``in_channels``) go to :class:`AlexNet`."""
-    if weights is not None:
-        raise ValueError("ember ships no pretrained weights: build the model, then "
-                         "load_state_dict() a torchvision state_dict (keys match)")
-    return AlexNet(**kwargs)
+    from ember.models import pretrained
+
+    return pretrained.build("alexnet", AlexNet, weights, kwargs, progress)

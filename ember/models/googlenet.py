@@ -230,7 +230,6 @@ class GoogLeNet(nn.Module):
 def googlenet(*, weights=None, progress: bool = True, **kwargs) -> GoogLeNet:
     """GoogLeNet (Inception v1): 6,624,904 parameters with 1000 classes (13,004,888 with
     ``aux_logits=True``). Keyword arguments go to :class:`GoogLeNet`."""
-    if weights is not None:
-        raise ValueError("ember ships no pretrained weights: build the model, then "
-                         "load_state_dict() a torchvision state_dict (keys match)")
-    return GoogLeNet(**kwargs)
+    from ember.models import pretrained
+
+    return pretrained.build("googlenet", GoogLeNet, weights, kwargs, progress)

@@ -71,6 +71,18 @@ class LeNet5(nn.Module):
 
 
 def lenet5(num_classes: int = 10, in_channels: int = 1, padding: int = 2,
-           activation: str = "relu", pooling: str = "max") -> LeNet5:
-    """Build :class:`LeNet5` (61,706 parameters with 10 classes)."""
-    return LeNet5(num_classes, in_channels, padding, activation, pooling)
+           activation: str = "relu", pooling: str = "max", *, weights=None,
+           progress: bool = True) -> LeNet5:
+    """Build :class:`LeNet5` (61,706 parameters with 10 classes).
+
+    ``weights="mnist"`` (:class:`~ember.models.LeNet5_Weights` ``.MNIST``) loads the
+    weights ember ships, trained on MNIST (test accuracy in their ``meta``; inputs
+    standardised by ``LeNet5_Weights.MNIST.transforms()``); ``weights=PATH`` loads a
+    state_dict file."""
+    from ember.models import pretrained
+
+    kwargs = dict(num_classes=num_classes, in_channels=in_channels, padding=padding,
+                  activation=activation, pooling=pooling)
+    if weights is not None and num_classes == 10:
+        del kwargs["num_classes"]
+    return pretrained.build("lenet5", LeNet5, weights, kwargs, progress)

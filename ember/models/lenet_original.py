@@ -114,7 +114,13 @@ class LeNet5Original(nn.Module):
         return self.output(f(self.f6(x)))
 
 
-def lenet5_original(num_classes: int = 10) -> LeNet5Original:
+def lenet5_original(num_classes: int = 10, *, weights=None,
+                    progress: bool = True) -> LeNet5Original:
     """The original LeNet-5 (LeCun et al., 1998): 60,000 trainable parameters and
-    340,908 connections, on 32x32 inputs (see :class:`LeNet5Original`)."""
-    return LeNet5Original(num_classes)
+    340,908 connections, on 32x32 inputs (see :class:`LeNet5Original`).
+
+    ember ships no weights for it; ``weights=PATH`` loads a state_dict file."""
+    from ember.models import pretrained
+
+    return pretrained.build("lenet5_original", LeNet5Original, weights,
+                            {"num_classes": num_classes}, progress)

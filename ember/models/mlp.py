@@ -13,8 +13,8 @@ _ACTIVATIONS = {
 
 
 def mlp(in_features: int = 784, hidden: Sequence[int] = (256, 128), num_classes: int = 10,
-        activation: str = "relu", dropout: float = 0.0, batch_norm: bool = False
-        ) -> nn.Sequential:
+        activation: str = "relu", dropout: float = 0.0, batch_norm: bool = False, *,
+        weights=None, progress: bool = True) -> nn.Sequential:
     """Flatten, then ``Linear -> [BatchNorm1d] -> activation -> [Dropout]`` per hidden
     layer, then a ``Linear`` to ``num_classes`` logits.
 
@@ -27,6 +27,7 @@ def mlp(in_features: int = 784, hidden: Sequence[int] = (256, 128), num_classes:
         activation: relu, tanh, sigmoid, leaky_relu, elu, gelu or silu.
         dropout: dropout probability after each hidden activation (0 for none).
         batch_norm: BatchNorm1d after each hidden Linear.
+        weights: ``PATH`` of a state_dict file to load (ember ships no MLP weights).
 
     >>> import ember as em
     >>> model = em.models.mlp(784, (256, 128), 10)
@@ -35,6 +36,12 @@ def mlp(in_features: int = 784, hidden: Sequence[int] = (256, 128), num_classes:
     >>> model(em.zeros(2, 1, 28, 28)).shape
     (2, 10)
     """
+    if weights is not None:
+        from ember.models import pretrained
+
+        return pretrained.build("mlp", mlp, weights, dict(
+            in_features=in_features, hidden=hidden, num_classes=num_classes,
+            activation=activation, dropout=dropout, batch_norm=batch_norm), progress)
     if activation not in _ACTIVATIONS:
         raise ValueError(f"mlp: unknown activation {activation!r}; choose from "
                          + ", ".join(_ACTIVATIONS))

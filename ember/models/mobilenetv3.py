@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from ember import nn
+from ember.models import pretrained
 from ember.models.blocks import Conv2dNormActivation, SqueezeExcitation, make_divisible
 from ember.tensor import Tensor
 
@@ -214,13 +215,15 @@ def _mobilenet_v3_conf(arch: str, width_mult: float = 1.0, reduced_tail: bool = 
 
 
 def _mobilenet_v3(arch: str, weights, progress: bool, **kwargs) -> MobileNetV3:
-    if weights is not None:
-        raise ValueError("ember ships no pretrained weights: build the model, then "
-                         "load_state_dict() a torchvision state_dict (keys match)")
-    options = {k: kwargs.pop(k) for k in ("width_mult", "reduced_tail", "dilated")
-               if k in kwargs}
-    setting, last_channel = _mobilenet_v3_conf(arch, **options)
-    return MobileNetV3(setting, last_channel, **kwargs)
+    """The model of ``arch``; ``weights=PATH`` loads a state_dict file (torchvision's
+    ``.pth`` too: the keys match), as every zoo function."""
+    def builder(**kwargs) -> MobileNetV3:
+        options = {k: kwargs.pop(k) for k in ("width_mult", "reduced_tail", "dilated")
+                   if k in kwargs}
+        setting, last_channel = _mobilenet_v3_conf(arch, **options)
+        return MobileNetV3(setting, last_channel, **kwargs)
+
+    return pretrained.build(arch, builder, weights, kwargs, progress)
 
 
 def mobilenet_v3_large(*, weights=None, progress: bool = True, **kwargs) -> MobileNetV3:

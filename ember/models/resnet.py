@@ -238,10 +238,10 @@ class ResNet(nn.Module):
 
 
 def _resnet(block, layers: list[int], weights, progress: bool, **kwargs) -> ResNet:
-    if weights is not None:
-        raise ValueError("ember ships no pretrained weights: build the model, then "
-                         "load_state_dict() a torchvision state_dict (keys match)")
-    return ResNet(block, layers, **kwargs)
+    from ember.models import pretrained
+
+    return pretrained.build("resnet", lambda **kw: ResNet(block, layers, **kw), weights,
+                            kwargs, progress)
 
 
 def resnet18(*, weights=None, progress: bool = True, **kwargs) -> ResNet:

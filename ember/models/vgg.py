@@ -118,10 +118,11 @@ class VGG(nn.Module):
 
 def _vgg(cfg: str, batch_norm: bool, weights, progress: bool, in_channels: int = 3,
          **kwargs) -> VGG:
-    if weights is not None:
-        raise ValueError("ember ships no pretrained weights: build the model, then "
-                         "load_state_dict() a torchvision state_dict (keys match)")
-    return VGG(make_layers(cfgs[cfg], batch_norm, in_channels), **kwargs)
+    from ember.models import pretrained
+
+    return pretrained.build(
+        "vgg", lambda **kw: VGG(make_layers(cfgs[cfg], batch_norm, in_channels), **kw),
+        weights, kwargs, progress)
 
 
 def vgg11(*, weights=None, progress: bool = True, **kwargs) -> VGG:

@@ -289,7 +289,9 @@ class Module:
         if not isinstance(mode, bool):
             raise TypeError("train(): mode must be a bool")
         for module in self.modules():
-            object.__setattr__(module, "training", mode)
+            # a batch norm frozen by nn.utils.freeze stays in evaluation mode
+            stay = mode and module.__dict__.get("_stay_eval", False)
+            object.__setattr__(module, "training", mode and not stay)
         return self
 
     def eval(self) -> Module:

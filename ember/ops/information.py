@@ -23,7 +23,8 @@ def _xlogy_dx(xp, g, ans, x, y):
 
 
 def _xlogy_dy(xp, g, ans, x, y):
-    return unbroadcast(g * x / y, xp.shape(y))
+    with xp.errstate(divide="ignore", invalid="ignore"):   # x / 0: inf or nan, as PyTorch
+        return unbroadcast(g * x / y, xp.shape(y))
 
 
 defvjp(xlogy, _xlogy_dx, _xlogy_dy)
@@ -38,7 +39,8 @@ def entr(xp, x):
 
 
 def _entr_dx(xp, g, ans, x):
-    return g * -(xp.log(x) + 1)
+    with xp.errstate(divide="ignore", invalid="ignore"):   # +inf at 0, nan below, as PyTorch
+        return g * -(xp.log(x) + 1)
 
 
 defvjp(entr, _entr_dx)

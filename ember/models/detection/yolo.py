@@ -187,13 +187,20 @@ class YOLOv1(nn.Module):
 
 
 def yolov1(num_classes: int = 20, grid: int = 7, boxes_per_cell: int = 2,
-           backbone="darknet", **kwargs) -> YOLOv1:
+           backbone="darknet", *, weights=None, progress: bool = True, **kwargs) -> YOLOv1:
     """Build :class:`YOLOv1` (the paper's configuration by default: 7 x 7 grid, 2 boxes per
     cell, 20 classes, the 24-layer backbone on 448 x 448 images).
+
+    ember ships no YOLOv1 weights; ``weights=PATH`` loads a state_dict file (an ``ember
+    train`` checkpoint, safetensors or ``torch.save``) into the model built as asked.
 
     >>> import ember as em
     >>> model = em.models.yolov1(num_classes=3, grid=8, backbone="small", hidden=128)
     >>> print(em.summary(model, (3, 64, 64)).layers[-1])  # doctest: +ELLIPSIS
     LayerSummary(name='head.5', type='Unflatten', output_shape=(1, 8, 8, 13), ...)
     """
-    return YOLOv1(num_classes, grid, boxes_per_cell, backbone, **kwargs)
+    from ember.models import pretrained
+
+    kwargs.update(num_classes=num_classes, grid=grid, boxes_per_cell=boxes_per_cell,
+                  backbone=backbone)
+    return pretrained.build("yolov1", YOLOv1, weights, kwargs, progress)
