@@ -132,11 +132,18 @@ def test_lraspp_training_step_matches_torchvision(torch, torchvision):
 
 @pytest.mark.parametrize("name, count", [("mobilenet_v3_large", 5_483_032),
                                          ("mobilenet_v3_small", 2_542_856)])
-def test_mobilenet_v3_matches_torchvision(name, count, torch, torchvision):
+def test_mobilenet_v3_matches_torchvision(name, count, torch, torchvision, tmp_path):
+    """The state_dict loads from a torch.save file (``weights=PATH``, as torchvision's
+    downloaded ``.pth``) and gives torchvision's outputs in float64."""
     torch.manual_seed(0)
     reference = _reference(torchvision, name, num_classes=10).double().eval()
     _randomize(torch, reference)
     assert _count(getattr(em.models, name)()) == count  # 1000 classes
+    torch.save(reference.state_dict(), tmp_path / "weights.pth")
+    loaded = getattr(em.models, name)(weights=tmp_path / "weights.pth", num_classes=10)
+    for key, value in loaded.state_dict().items():  # copied into float32 parameters
+        np.testing.assert_array_equal(value.numpy(), reference.state_dict()[key].numpy()
+                                      .astype(value.numpy().dtype), err_msg=key)
     model = getattr(em.models, name)(num_classes=10).double().eval()
     assert list(model.state_dict()) == list(reference.state_dict())
     model.load_state_dict(reference.state_dict())
