@@ -27,7 +27,9 @@ with the same seed and thread count.
 
 
 def _anchor(index: int, name: str) -> str:
-    return f"{index}-{name.replace('_', '-')}"
+    """The heading's link as GitHub makes it: "## 4. vanishing_gradients" ->
+    "4-vanishing_gradients" (lower case; punctuation other than '-' and '_' dropped)."""
+    return f"{index}-{name}"
 
 
 def section(index: int, name: str) -> tuple[str, bool]:

@@ -183,6 +183,8 @@ SHIPPED = {"lenet5": LeNet5_Weights, "small_cnn": SmallCNN_Weights}
 TORCHVISION_EXAMPLE = "https://download.pytorch.org/models/resnet18-f37072fd.pth"
 TORCHVISION_MODELS = ("resnet", "vgg", "alexnet", "googlenet")
 TORCHVISION_MODELS += ("mobilenet_v3_large", "mobilenet_v3_small")
+TORCHVISION_MODELS += ("fcn_resnet50", "fcn_resnet101", "deeplabv3_resnet50", "deeplabv3_resnet101",
+                       "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large")
 
 
 def resolve(model: str, weights) -> Weights | Path | None:

@@ -89,14 +89,22 @@ def _compare(torch, reference, model, x, keys=None):
     ("deeplabv3_mobilenet_v3_large", {"aux_loss": True}, 45, ["out", "aux"]),
     ("lraspp_mobilenet_v3_large", {}, 51, ["out"])])
 def test_torchvision_state_dict_gives_torchvisions_outputs(name, kwargs, size, keys, torch,
-                                                            torchvision):
-    """Eval mode, float64, odd input sizes (the bilinear upsampling's edge cases)."""
+                                                            torchvision, tmp_path):
+    """Eval mode, float64, odd input sizes (the bilinear upsampling's edge cases). The
+    MobileNet models are built by ``weights=PATH`` of a torch.save file, taking their
+    number of classes and auxiliary head from it (then float64 values are loaded into
+    float64 parameters); the ResNet-50 ones (300 MB in float64) by ``num_classes=``."""
     torch.manual_seed(0)
     reference = _reference(torchvision, name, num_classes=5, **kwargs).double().eval()
     _randomize(torch, reference)
-    model = getattr(segmentation, name)(num_classes=5, **kwargs).double().eval()
-    assert list(model.state_dict()) == list(reference.state_dict())
+    if "mobilenet" in name:  # float32 parameters, as PyTorch's load_state_dict casts
+        torch.save(reference.state_dict(), tmp_path / "weights.pth")
+        model = getattr(segmentation, name)(weights=tmp_path / "weights.pth")
+        model = model.double().eval()
+    else:
+        model = getattr(segmentation, name)(num_classes=5, **kwargs).double().eval()
     model.load_state_dict(reference.state_dict())
+    assert list(model.state_dict()) == list(reference.state_dict())
     x = np.random.default_rng(1).standard_normal((1, 3, size, size))
     _compare(torch, reference, model, x, keys)
 
@@ -174,6 +182,32 @@ def test_dilated_resnet_matches_torchvision(torch, torchvision):
     model.load_state_dict(reference.state_dict())
     _compare(torch, reference, model, np.random.default_rng(4).standard_normal((1, 3, 35, 35)))
     assert model.layer4[0].conv2.dilation == (2, 2) and model.layer4[1].conv2.dilation == (4, 4)
+
+
+def test_weights_backbone_loads_the_plain_backbone(torch, torchvision, tmp_path):
+    """``weights_backbone=PATH``: a MobileNetV3-Large state_dict (torchvision's ImageNet
+    file has this form) fills the dilated backbone; the head stays freshly initialised;
+    ``weights=`` of the whole model takes precedence, as in torchvision."""
+    reference = torchvision.models.mobilenet_v3_large(weights=None, dilated=True)
+    _randomize(torch, reference)
+    torch.save(reference.state_dict(), tmp_path / "backbone.pth")
+    model = segmentation.lraspp_mobilenet_v3_large(num_classes=3,
+                                                   weights_backbone=tmp_path / "backbone.pth")
+    expected = reference.features.state_dict()
+    got = {k[len("backbone."):]: v for k, v in model.state_dict().items()
+           if k.startswith("backbone.")}
+    assert set(got) <= set(expected) and len(got) > 100
+    for key, value in got.items():
+        np.testing.assert_array_equal(value.numpy(), expected[key].numpy(), err_msg=key)
+    whole = segmentation.lraspp_mobilenet_v3_large(num_classes=3)
+    em.save(whole.state_dict(), tmp_path / "whole.safetensors")
+    again = segmentation.lraspp_mobilenet_v3_large(weights=tmp_path / "whole.safetensors",
+                                                   weights_backbone=tmp_path / "backbone.pth")
+    for key, value in whole.state_dict().items():
+        np.testing.assert_array_equal(again.state_dict()[key].numpy(), value.numpy())
+    with pytest.raises(RuntimeError, match="classifier"):  # the file's 3 classes, not 4
+        segmentation.lraspp_mobilenet_v3_large(weights=tmp_path / "whole.safetensors",
+                                               num_classes=4)
 
 
 def test_no_pretrained_weights_and_no_aux_for_lraspp():

@@ -88,8 +88,32 @@ class SimpleSegmentationModel(nn.Module):
         return result
 
 
-def check_weights(weights, weights_backbone) -> None:
-    """ember ships no pretrained weights (the keys match torchvision's, so its can load)."""
-    if weights is not None or weights_backbone is not None:
-        raise ValueError("ember ships no pretrained weights: build the model, then "
-                         "load_state_dict() a torchvision state_dict (keys match)")
+# the 4-d weight of the last convolution of each head: its output channels are the classes
+_CLASS_KEYS = ("classifier.4.weight", "classifier.high_classifier.weight")
+
+
+def build(name: str, make, weights, num_classes: int | None, aux_loss: bool | None,
+          progress: bool = True) -> nn.Module:
+    """``make(num_classes, aux_loss)`` with torchvision-style ``weights=``: the
+    segmentation builders' shared tail.
+
+    ember ships no segmentation weights, so ``weights`` is None or a state_dict file
+    (torchvision's ``.pth``, read without PyTorch, or an ember checkpoint). From a file,
+    ``num_classes`` and ``aux_loss`` default to the file's (its classifier's output
+    channels; whether it holds ``aux_classifier`` weights), as torchvision's weights fix
+    them; given ones must agree with the file, or ``load_state_dict`` names the keys.
+    """
+    from ember.models import pretrained
+
+    path = pretrained.resolve(name, weights)
+    state = None if path is None else pretrained.state_dict_from_file(path)
+    if state is not None:
+        if aux_loss is None:
+            aux_loss = any(key.startswith("aux_classifier.") for key in state)
+        if num_classes is None:
+            found = [state[key].shape[0] for key in _CLASS_KEYS if key in state]
+            num_classes = found[0] if found else None
+    model = make(21 if num_classes is None else num_classes, aux_loss)
+    if state is not None:
+        model.load_state_dict(state)
+    return model

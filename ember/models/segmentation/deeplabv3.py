@@ -18,7 +18,7 @@ from ember.models import mobilenetv3, resnet
 from ember.models.segmentation.base import (
     IntermediateLayerGetter,
     SimpleSegmentationModel,
-    check_weights,
+    build,
 )
 from ember.models.segmentation.fcn import FCNHead, dilated_resnet
 
@@ -52,10 +52,14 @@ class DeepLabHead(nn.Sequential):
                          nn.ReLU(), nn.Conv2d(256, num_classes, 1))
 
 
-def _deeplabv3_resnet(builder, num_classes: int | None, aux: bool | None) -> DeepLabV3:
-    num_classes = 21 if num_classes is None else num_classes
-    backbone, aux_classifier = dilated_resnet(builder, num_classes, aux)
-    return DeepLabV3(backbone, DeepLabHead(2048, num_classes), aux_classifier)
+def _deeplabv3_resnet(name: str, builder, weights, progress: bool, num_classes: int | None,
+                      aux_loss: bool | None, weights_backbone) -> DeepLabV3:
+    def make(classes: int, aux: bool | None) -> DeepLabV3:
+        backbone, aux_classifier = dilated_resnet(
+            builder, classes, aux, None if weights is not None else weights_backbone)
+        return DeepLabV3(backbone, DeepLabHead(2048, classes), aux_classifier)
+
+    return build(name, make, weights, num_classes, aux_loss, progress)
 
 
 def stage_indices(features: nn.Sequential) -> list[int]:
@@ -86,12 +90,13 @@ def deeplabv3_resnet50(*, weights=None, progress: bool = True, num_classes: int 
     parameters for 21 classes, 42,004,074 with the auxiliary FCN head on layer3.
 
     Args:
-        weights, weights_backbone: must be None (ember ships no pretrained weights).
-        num_classes: output classes (default 21).
+        weights, weights_backbone: as :func:`~ember.models.segmentation.fcn_resnet50`
+            (state_dict files; ember ships no segmentation weights).
+        num_classes: output classes (default 21, or the ``weights`` file's).
         aux_loss: add the auxiliary head (output ``"aux"``).
     """
-    check_weights(weights, weights_backbone)
-    return _deeplabv3_resnet(resnet.resnet50, num_classes, aux_loss)
+    return _deeplabv3_resnet("deeplabv3_resnet50", resnet.resnet50, weights, progress,
+                             num_classes, aux_loss, weights_backbone)
 
 
 def deeplabv3_resnet101(*, weights=None, progress: bool = True,
@@ -100,8 +105,8 @@ def deeplabv3_resnet101(*, weights=None, progress: bool = True,
     """DeepLabv3 with a dilated ResNet-101 backbone: 58,630,997 parameters for 21
     classes (60,996,202 with the auxiliary head). Arguments as
     :func:`deeplabv3_resnet50`."""
-    check_weights(weights, weights_backbone)
-    return _deeplabv3_resnet(resnet.resnet101, num_classes, aux_loss)
+    return _deeplabv3_resnet("deeplabv3_resnet101", resnet.resnet101, weights, progress,
+                             num_classes, aux_loss, weights_backbone)
 
 
 def deeplabv3_mobilenet_v3_large(*, weights=None, progress: bool = True,
@@ -115,7 +120,10 @@ def deeplabv3_mobilenet_v3_large(*, weights=None, progress: bool = True,
     >>> model(em.zeros(1, 3, 35, 29))["out"].shape
     (1, 4, 35, 29)
     """
-    check_weights(weights, weights_backbone)
-    backbone = mobilenetv3.mobilenet_v3_large(dilated=True)
-    return _deeplabv3_mobilenetv3(backbone, 21 if num_classes is None else num_classes,
-                                  aux_loss)
+    def make(classes: int, aux: bool | None) -> DeepLabV3:
+        backbone = mobilenetv3.mobilenet_v3_large(
+            weights=None if weights is not None else weights_backbone, dilated=True)
+        return _deeplabv3_mobilenetv3(backbone, classes, aux)
+
+    return build("deeplabv3_mobilenet_v3_large", make, weights, num_classes, aux_loss,
+                 progress)

@@ -17,7 +17,7 @@ from ember.models import resnet
 from ember.models.segmentation.base import (
     IntermediateLayerGetter,
     SimpleSegmentationModel,
-    check_weights,
+    build,
 )
 
 __all__ = ["FCN", "FCNHead", "fcn_resnet50", "fcn_resnet101"]
@@ -49,7 +49,7 @@ class FCNHead(nn.Sequential):
                          nn.Conv2d(inter, channels, 1))
 
 
-def dilated_resnet(builder, num_classes: int, aux: bool | None
+def dilated_resnet(builder, num_classes: int, aux: bool | None, weights_backbone=None
                    ) -> tuple[IntermediateLayerGetter, FCNHead | None]:
     """torchvision's ResNet backbone of FCN and DeepLabv3: ``builder`` (``resnet50`` or
     ``resnet101``) dilated in layer3 and layer4 (output stride 8), returning layer4 as
@@ -62,10 +62,14 @@ def dilated_resnet(builder, num_classes: int, aux: bool | None
     return getter, FCNHead(1024, num_classes) if aux else None
 
 
-def _fcn_resnet(builder, num_classes: int | None, aux: bool | None) -> FCN:
-    num_classes = 21 if num_classes is None else num_classes
-    backbone, aux_classifier = dilated_resnet(builder, num_classes, aux)
-    return FCN(backbone, FCNHead(2048, num_classes), aux_classifier)
+def _fcn_resnet(name: str, builder, weights, progress: bool, num_classes: int | None,
+                aux_loss: bool | None, weights_backbone) -> FCN:
+    def make(classes: int, aux: bool | None) -> FCN:
+        backbone, aux_classifier = dilated_resnet(
+            builder, classes, aux, None if weights is not None else weights_backbone)
+        return FCN(backbone, FCNHead(2048, classes), aux_classifier)
+
+    return build(name, make, weights, num_classes, aux_loss, progress)
 
 
 def fcn_resnet50(*, weights=None, progress: bool = True, num_classes: int | None = None,
@@ -74,8 +78,11 @@ def fcn_resnet50(*, weights=None, progress: bool = True, num_classes: int | None
     for 21 classes, 35,322,218 with the auxiliary head (``aux_loss=True``) on layer3.
 
     Args:
-        weights, weights_backbone: must be None (ember ships no pretrained weights; a
-            torchvision state_dict loads with ``load_state_dict``).
+        weights: None, or the path of a state_dict file of the whole model
+            (torchvision's ``.pth`` loads: the keys match; ``num_classes`` and
+            ``aux_loss`` then default to the file's). ember ships no segmentation weights.
+        weights_backbone: None, or a state_dict file of the plain ResNet-50 (e.g.
+            torchvision's ImageNet weights), ignored when ``weights`` is given.
         num_classes: output classes (default 21, Pascal VOC's with the background).
         aux_loss: add the auxiliary FCN head on layer3 (output ``"aux"``).
 
@@ -84,13 +91,13 @@ def fcn_resnet50(*, weights=None, progress: bool = True, num_classes: int | None
     >>> model(em.zeros(1, 3, 33, 33))["out"].shape
     (1, 3, 33, 33)
     """
-    check_weights(weights, weights_backbone)
-    return _fcn_resnet(resnet.resnet50, num_classes, aux_loss)
+    return _fcn_resnet("fcn_resnet50", resnet.resnet50, weights, progress, num_classes,
+                       aux_loss, weights_backbone)
 
 
 def fcn_resnet101(*, weights=None, progress: bool = True, num_classes: int | None = None,
                   aux_loss: bool | None = None, weights_backbone=None, **kwargs) -> FCN:
     """FCN with a dilated ResNet-101 backbone: 51,949,141 parameters for 21 classes
     (54,314,346 with the auxiliary head). Arguments as :func:`fcn_resnet50`."""
-    check_weights(weights, weights_backbone)
-    return _fcn_resnet(resnet.resnet101, num_classes, aux_loss)
+    return _fcn_resnet("fcn_resnet101", resnet.resnet101, weights, progress, num_classes,
+                       aux_loss, weights_backbone)

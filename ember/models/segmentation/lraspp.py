@@ -9,7 +9,7 @@ from collections import OrderedDict
 
 from ember import nn
 from ember.models import mobilenetv3
-from ember.models.segmentation.base import IntermediateLayerGetter, check_weights
+from ember.models.segmentation.base import IntermediateLayerGetter, build
 from ember.models.segmentation.deeplabv3 import stage_indices
 from ember.nn import functional as F
 from ember.tensor import Tensor
@@ -78,10 +78,14 @@ def lraspp_mobilenet_v3_large(*, weights=None, progress: bool = True,
     """
     if kwargs.pop("aux_loss", False):
         raise NotImplementedError("lraspp_mobilenet_v3_large does not use an auxiliary loss")
-    check_weights(weights, weights_backbone)
-    features = mobilenetv3.mobilenet_v3_large(dilated=True).features
-    stages = stage_indices(features)
-    low_pos, high_pos = stages[-4], stages[-1]  # C2 (stride 8) and C5 (stride 16)
-    backbone = IntermediateLayerGetter(features, {str(low_pos): "low", str(high_pos): "high"})
-    return LRASPP(backbone, features[low_pos].out_channels, features[high_pos].out_channels,
-                  21 if num_classes is None else num_classes)
+    def make(classes: int, aux: bool | None) -> LRASPP:
+        features = mobilenetv3.mobilenet_v3_large(
+            weights=None if weights is not None else weights_backbone, dilated=True).features
+        stages = stage_indices(features)
+        low_pos, high_pos = stages[-4], stages[-1]  # C2 (stride 8) and C5 (stride 16)
+        backbone = IntermediateLayerGetter(features,
+                                           {str(low_pos): "low", str(high_pos): "high"})
+        return LRASPP(backbone, features[low_pos].out_channels,
+                      features[high_pos].out_channels, classes)
+
+    return build("lraspp_mobilenet_v3_large", make, weights, num_classes, False, progress)
