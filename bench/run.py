@@ -23,10 +23,14 @@ from bench.workloads import WORKLOADS
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def _worker(args: list[str], threads: int) -> dict:
+def _worker(args: list[str], threads: int, checkout: str | None = None) -> dict:
+    """``python -m bench.worker ARGS`` in a fresh process; with ``checkout``, the ember and
+    bench of that source folder (an older commit's worktree) instead of the installed one."""
     env = dict(os.environ, **{v: str(threads) for v in THREAD_VARIABLES})
+    if checkout is not None:
+        env["PYTHONPATH"] = os.path.abspath(checkout)
     done = subprocess.run([sys.executable, "-m", "bench.worker", *args], env=env,
-                          capture_output=True, text=True, check=False)
+                          capture_output=True, text=True, check=False, cwd=checkout)
     if done.returncode != 0:
         raise RuntimeError(f"bench worker {' '.join(args)} failed:\n{done.stderr}")
     lines = done.stdout.strip().splitlines()
