@@ -93,15 +93,17 @@ _CLASS_KEYS = ("classifier.4.weight", "classifier.high_classifier.weight")
 
 
 def build(name: str, make, weights, num_classes: int | None, aux_loss: bool | None,
-          progress: bool = True) -> nn.Module:
-    """``make(num_classes, aux_loss)`` with torchvision-style ``weights=``: the
-    segmentation builders' shared tail.
+          weights_backbone=None) -> nn.Module:
+    """``make(num_classes, aux_loss, weights_backbone)`` with torchvision-style
+    ``weights=`` and ``weights_backbone=``: the segmentation builders' shared tail.
 
     ember ships no segmentation weights, so ``weights`` is None or a state_dict file
     (torchvision's ``.pth``, read without PyTorch, or an ember checkpoint). From a file,
     ``num_classes`` and ``aux_loss`` default to the file's (its classifier's output
     channels; whether it holds ``aux_classifier`` weights), as torchvision's weights fix
     them; given ones must agree with the file, or ``load_state_dict`` names the keys.
+    ``weights_backbone`` (a state_dict file of the plain backbone) is passed on to
+    ``make`` unless ``weights`` is given, as torchvision ignores it then.
     """
     from ember.models import pretrained
 
@@ -113,7 +115,8 @@ def build(name: str, make, weights, num_classes: int | None, aux_loss: bool | No
         if num_classes is None:
             found = [state[key].shape[0] for key in _CLASS_KEYS if key in state]
             num_classes = found[0] if found else None
-    model = make(21 if num_classes is None else num_classes, aux_loss)
+    model = make(21 if num_classes is None else num_classes, aux_loss,
+                 None if weights is not None else weights_backbone)
     if state is not None:
         model.load_state_dict(state)
     return model

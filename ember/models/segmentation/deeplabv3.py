@@ -20,7 +20,7 @@ from ember.models.segmentation.base import (
     SimpleSegmentationModel,
     build,
 )
-from ember.models.segmentation.fcn import FCNHead, dilated_resnet
+from ember.models.segmentation.fcn import FCNHead, dilated_resnet_model
 
 __all__ = ["DeepLabV3", "DeepLabHead", "deeplabv3_resnet50", "deeplabv3_resnet101",
            "deeplabv3_mobilenet_v3_large", "stage_indices"]
@@ -50,16 +50,6 @@ class DeepLabHead(nn.Sequential):
         super().__init__(nn.ASPP(in_channels, atrous_rates),
                          nn.Conv2d(256, 256, 3, padding=1, bias=False), nn.BatchNorm2d(256),
                          nn.ReLU(), nn.Conv2d(256, num_classes, 1))
-
-
-def _deeplabv3_resnet(name: str, builder, weights, progress: bool, num_classes: int | None,
-                      aux_loss: bool | None, weights_backbone) -> DeepLabV3:
-    def make(classes: int, aux: bool | None) -> DeepLabV3:
-        backbone, aux_classifier = dilated_resnet(
-            builder, classes, aux, None if weights is not None else weights_backbone)
-        return DeepLabV3(backbone, DeepLabHead(2048, classes), aux_classifier)
-
-    return build(name, make, weights, num_classes, aux_loss, progress)
 
 
 def stage_indices(features: nn.Sequential) -> list[int]:
@@ -95,8 +85,9 @@ def deeplabv3_resnet50(*, weights=None, progress: bool = True, num_classes: int 
         num_classes: output classes (default 21, or the ``weights`` file's).
         aux_loss: add the auxiliary head (output ``"aux"``).
     """
-    return _deeplabv3_resnet("deeplabv3_resnet50", resnet.resnet50, weights, progress,
-                             num_classes, aux_loss, weights_backbone)
+    return build("deeplabv3_resnet50",
+                 dilated_resnet_model(DeepLabV3, DeepLabHead, resnet.resnet50),
+                 weights, num_classes, aux_loss, weights_backbone)
 
 
 def deeplabv3_resnet101(*, weights=None, progress: bool = True,
@@ -105,8 +96,9 @@ def deeplabv3_resnet101(*, weights=None, progress: bool = True,
     """DeepLabv3 with a dilated ResNet-101 backbone: 58,630,997 parameters for 21
     classes (60,996,202 with the auxiliary head). Arguments as
     :func:`deeplabv3_resnet50`."""
-    return _deeplabv3_resnet("deeplabv3_resnet101", resnet.resnet101, weights, progress,
-                             num_classes, aux_loss, weights_backbone)
+    return build("deeplabv3_resnet101",
+                 dilated_resnet_model(DeepLabV3, DeepLabHead, resnet.resnet101),
+                 weights, num_classes, aux_loss, weights_backbone)
 
 
 def deeplabv3_mobilenet_v3_large(*, weights=None, progress: bool = True,
@@ -120,10 +112,9 @@ def deeplabv3_mobilenet_v3_large(*, weights=None, progress: bool = True,
     >>> model(em.zeros(1, 3, 35, 29))["out"].shape
     (1, 4, 35, 29)
     """
-    def make(classes: int, aux: bool | None) -> DeepLabV3:
-        backbone = mobilenetv3.mobilenet_v3_large(
-            weights=None if weights is not None else weights_backbone, dilated=True)
+    def make(classes: int, aux: bool | None, backbone_weights) -> DeepLabV3:
+        backbone = mobilenetv3.mobilenet_v3_large(weights=backbone_weights, dilated=True)
         return _deeplabv3_mobilenetv3(backbone, classes, aux)
 
     return build("deeplabv3_mobilenet_v3_large", make, weights, num_classes, aux_loss,
-                 progress)
+                 weights_backbone)

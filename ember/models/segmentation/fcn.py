@@ -62,14 +62,14 @@ def dilated_resnet(builder, num_classes: int, aux: bool | None, weights_backbone
     return getter, FCNHead(1024, num_classes) if aux else None
 
 
-def _fcn_resnet(name: str, builder, weights, progress: bool, num_classes: int | None,
-                aux_loss: bool | None, weights_backbone) -> FCN:
-    def make(classes: int, aux: bool | None) -> FCN:
-        backbone, aux_classifier = dilated_resnet(
-            builder, classes, aux, None if weights is not None else weights_backbone)
-        return FCN(backbone, FCNHead(2048, classes), aux_classifier)
+def dilated_resnet_model(model, head, builder):
+    """The ``make`` of :func:`~ember.models.segmentation.base.build` for a ``model``
+    class (FCN, DeepLabV3) with ``head`` on a dilated ResNet made by ``builder``."""
+    def make(classes: int, aux: bool | None, weights_backbone):
+        backbone, aux_classifier = dilated_resnet(builder, classes, aux, weights_backbone)
+        return model(backbone, head(2048, classes), aux_classifier)
 
-    return build(name, make, weights, num_classes, aux_loss, progress)
+    return make
 
 
 def fcn_resnet50(*, weights=None, progress: bool = True, num_classes: int | None = None,
@@ -91,13 +91,13 @@ def fcn_resnet50(*, weights=None, progress: bool = True, num_classes: int | None
     >>> model(em.zeros(1, 3, 33, 33))["out"].shape
     (1, 3, 33, 33)
     """
-    return _fcn_resnet("fcn_resnet50", resnet.resnet50, weights, progress, num_classes,
-                       aux_loss, weights_backbone)
+    return build("fcn_resnet50", dilated_resnet_model(FCN, FCNHead, resnet.resnet50),
+                 weights, num_classes, aux_loss, weights_backbone)
 
 
 def fcn_resnet101(*, weights=None, progress: bool = True, num_classes: int | None = None,
                   aux_loss: bool | None = None, weights_backbone=None, **kwargs) -> FCN:
     """FCN with a dilated ResNet-101 backbone: 51,949,141 parameters for 21 classes
     (54,314,346 with the auxiliary head). Arguments as :func:`fcn_resnet50`."""
-    return _fcn_resnet("fcn_resnet101", resnet.resnet101, weights, progress, num_classes,
-                       aux_loss, weights_backbone)
+    return build("fcn_resnet101", dilated_resnet_model(FCN, FCNHead, resnet.resnet101),
+                 weights, num_classes, aux_loss, weights_backbone)

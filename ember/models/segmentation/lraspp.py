@@ -78,9 +78,9 @@ def lraspp_mobilenet_v3_large(*, weights=None, progress: bool = True,
     """
     if kwargs.pop("aux_loss", False):
         raise NotImplementedError("lraspp_mobilenet_v3_large does not use an auxiliary loss")
-    def make(classes: int, aux: bool | None) -> LRASPP:
-        features = mobilenetv3.mobilenet_v3_large(
-            weights=None if weights is not None else weights_backbone, dilated=True).features
+    def make(classes: int, aux: bool | None, backbone_weights) -> LRASPP:
+        features = mobilenetv3.mobilenet_v3_large(weights=backbone_weights,
+                                                  dilated=True).features
         stages = stage_indices(features)
         low_pos, high_pos = stages[-4], stages[-1]  # C2 (stride 8) and C5 (stride 16)
         backbone = IntermediateLayerGetter(features,
@@ -88,4 +88,5 @@ def lraspp_mobilenet_v3_large(*, weights=None, progress: bool = True,
         return LRASPP(backbone, features[low_pos].out_channels,
                       features[high_pos].out_channels, classes)
 
-    return build("lraspp_mobilenet_v3_large", make, weights, num_classes, False, progress)
+    return build("lraspp_mobilenet_v3_large", make, weights, num_classes, False,
+                 weights_backbone)
