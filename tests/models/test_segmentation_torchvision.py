@@ -86,6 +86,8 @@ def _compare(torch, reference, model, x, keys=None):
 @pytest.mark.parametrize("name, kwargs, size, keys", [
     ("fcn_resnet50", {"aux_loss": True}, 33, ["out", "aux"]),
     ("deeplabv3_resnet50", {"aux_loss": True}, 29, ["out", "aux"]),
+    ("fcn_resnet101", {}, 17, ["out"]),
+    ("deeplabv3_resnet101", {"aux_loss": True}, 19, ["out", "aux"]),
     ("deeplabv3_mobilenet_v3_large", {"aux_loss": True}, 45, ["out", "aux"]),
     ("lraspp_mobilenet_v3_large", {}, 51, ["out"])])
 def test_torchvision_state_dict_gives_torchvisions_outputs(name, kwargs, size, keys, torch,
@@ -93,7 +95,7 @@ def test_torchvision_state_dict_gives_torchvisions_outputs(name, kwargs, size, k
     """Eval mode, float64, odd input sizes (the bilinear upsampling's edge cases). The
     MobileNet models are built by ``weights=PATH`` of a torch.save file, taking their
     number of classes and auxiliary head from it (then float64 values are loaded into
-    float64 parameters); the ResNet-50 ones (300 MB in float64) by ``num_classes=``."""
+    float64 parameters); the ResNet ones (300-450 MB in float64) by ``num_classes=``."""
     torch.manual_seed(0)
     reference = _reference(torchvision, name, num_classes=5, **kwargs).double().eval()
     _randomize(torch, reference)
