@@ -215,8 +215,10 @@ def test_weights_backbone_loads_the_plain_backbone(torch, torchvision, tmp_path)
 def test_no_pretrained_weights_and_no_aux_for_lraspp():
     with pytest.raises(ValueError, match="no pretrained weights"):
         segmentation.fcn_resnet50(weights="DEFAULT")
-    with pytest.raises(ValueError, match="no pretrained weights"):
-        segmentation.deeplabv3_mobilenet_v3_large(weights_backbone="IMAGENET1K_V1")
+    for builder in (segmentation.deeplabv3_mobilenet_v3_large, segmentation.fcn_resnet50,
+                    segmentation.deeplabv3_resnet101, segmentation.lraspp_mobilenet_v3_large):
+        with pytest.raises(ValueError, match="no pretrained weights"):  # never ignored
+            builder(weights_backbone="IMAGENET1K_V1")
     with pytest.raises(NotImplementedError, match="auxiliary"):
         segmentation.lraspp_mobilenet_v3_large(aux_loss=True)
 

@@ -53,8 +53,11 @@ def dilated_resnet(builder, num_classes: int, aux: bool | None, weights_backbone
                    ) -> tuple[IntermediateLayerGetter, FCNHead | None]:
     """torchvision's ResNet backbone of FCN and DeepLabv3: ``builder`` (``resnet50`` or
     ``resnet101``) dilated in layer3 and layer4 (output stride 8), returning layer4 as
-    ``"out"`` and, with ``aux``, layer3 as ``"aux"`` with its auxiliary FCN head."""
-    backbone = builder(replace_stride_with_dilation=[False, True, True])
+    ``"out"`` and, with ``aux``, layer3 as ``"aux"`` with its auxiliary FCN head;
+    ``weights_backbone`` (a state_dict file of the plain ResNet, torchvision's ImageNet
+    ``.pth`` for one) is loaded into it first."""
+    backbone = builder(weights=weights_backbone,
+                       replace_stride_with_dilation=[False, True, True])
     return_layers = {"layer4": "out"}
     if aux:
         return_layers["layer3"] = "aux"
