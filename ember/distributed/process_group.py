@@ -37,6 +37,7 @@ __all__ = [
 
 DEFAULT_TIMEOUT = datetime.timedelta(minutes=30)  # PyTorch's default_pg_timeout
 _SPIN_SECONDS = 0.2  # a wait polls (yielding the core) this long, then sleeps between polls
+_ABORT_GRACE = 0.5  # seconds between printing a rank's uncaught error and aborting the job
 _INSTALL_HINT = 'pip install "ember[distributed]" (mpi4py and the MPICH runtime)'
 
 # environment variables a launcher sets to the number of processes of the job
@@ -325,5 +326,9 @@ def _abort_on_uncaught_exception(exc_type, exc, traceback) -> None:
         return
     sys.stderr.write(f"ember.distributed: rank {world.rank()} of {world.size()} failed "
                      f"({exc_type.__name__}: {exc}); aborting the job on every rank\n")
+    sys.stdout.flush()
     sys.stderr.flush()
+    # mpiexec forwards each rank's output through a proxy that Abort tears down: give it
+    # a moment to pass on the traceback and the line above, or they can be cut off
+    time.sleep(_ABORT_GRACE)
     world.comm.Abort(1)
