@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 from statistics import median
@@ -39,6 +40,15 @@ def compare(name: str, before: str, threads: int, warmup: int, steps: int,
     return times
 
 
+def workloads_of(checkout: str) -> set[str]:
+    """The workload names the bench of an earlier checkout knows."""
+    done = subprocess.run([sys.executable, "-c", "from bench.workloads import WORKLOADS; "
+                           "print(' '.join(WORKLOADS))"], cwd=checkout, check=True,
+                          env=dict(os.environ, PYTHONPATH=os.path.abspath(checkout)),
+                          capture_output=True, text=True)
+    return set(done.stdout.split())
+
+
 def _summary(values: list[float]) -> str:
     spread = f" ({min(values):.2f}-{max(values):.2f})" if len(values) > 1 else ""
     return f"{median(values):.2f}{spread}"
@@ -60,11 +70,15 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in WORKLOADS]
     if unknown:
         parser.error(f"unknown workloads {unknown}; choose from {', '.join(WORKLOADS)}")
+    known = workloads_of(args.before)
     header = (f"{'workload':<14}{'before/torch':>20}{'after/torch':>20}{'after/before':>20}"
               f"{'ms before':>11}{'ms after':>10}{'ms torch':>10}")
     print(f"threads: {args.threads}, rounds: {args.rounds}; medians of the rounds' paired "
           "ratios (range)\n" + header + "\n" + "-" * len(header))
     for name in names:
+        if name not in known:
+            print(f"{name:<14}not in the earlier checkout's bench", flush=True)
+            continue
         print(f"running {name} ...", file=sys.stderr, flush=True)
         t = compare(name, args.before, args.threads, args.warmup, args.steps,
                     max(args.rounds, 1))
